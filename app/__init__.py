@@ -1,0 +1,1 @@
+"""support-desk: a GraphQL support-ticket service."""

@@ -1,0 +1,97 @@
+"""Settings read from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from app.models.enums import Priority
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite://data/support-desk.sqlite3"
+DEFAULT_RESPONSE_DELAYS = {
+    Priority.P1: "1h",
+    Priority.P2: "4h",
+    Priority.P3: "24h",
+    Priority.P4: "72h",
+}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def parse_duration(name: str, text: str) -> timedelta:
+    """Parse '90m', '4h', '3d' or '30s' into a timedelta."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ConfigError(f"{name} must be a positive duration such as 30m, 4h or 3d, not {text!r}")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    token_lifetime: timedelta = timedelta(hours=12)
+    allowed_origins: tuple[str, ...] = ()
+    response_delays: dict[Priority, timedelta] = field(
+        default_factory=lambda: {
+            p: parse_duration(p.value, text) for p, text in DEFAULT_RESPONSE_DELAYS.items()
+        }
+    )
+    connection_init_timeout: timedelta = timedelta(seconds=5)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
+        database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        delays = {
+            p: parse_duration(f"RESPONSE_DELAY_{p.value}", env.get(f"RESPONSE_DELAY_{p.value}", d))
+            for p, d in DEFAULT_RESPONSE_DELAYS.items()
+        }
+        origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            database_url=database_url,
+            secret_key=env.get("SECRET_KEY", "").strip() or _local_secret(database_url),
+            token_lifetime=parse_duration("TOKEN_LIFETIME", env.get("TOKEN_LIFETIME", "12h")),
+            allowed_origins=origins,
+            response_delays=delays,
+            connection_init_timeout=parse_duration(
+                "CONNECTION_INIT_TIMEOUT", env.get("CONNECTION_INIT_TIMEOUT", "5s")
+            ),
+        )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a sqlite:// URL, or None for another database or memory."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def _local_secret(database_url: str) -> str:
+    """A development secret, generated once and kept beside the database."""
+    db_file = sqlite_path(database_url)
+    folder = db_file.parent if db_file else Path("data")
+    key_file = folder / ".secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    logger.warning("SECRET_KEY is not set: generated one in %s (development only)", key_file)
+    return key

@@ -1,0 +1,74 @@
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from app.models.enums import Priority, TicketEventKind, TicketStatus, TicketType
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.IntField(unique=True)
+    subject = fields.CharField(max_length=150)
+    description = fields.TextField(default="")
+    reference = fields.CharField(max_length=200, null=True)
+    type = fields.CharEnumField(TicketType, max_length=32, null=True)
+    # Effective priority; while DRAFT, the preview of what submission would give.
+    priority = fields.CharEnumField(Priority, max_length=2)
+    requested_priority = fields.CharEnumField(Priority, max_length=2, null=True)
+    status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.DRAFT)
+    author = fields.ForeignKeyField("models.User", related_name="authored_tickets", on_delete=fields.RESTRICT)
+    assignee = fields.ForeignKeyField(
+        "models.User", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    team = fields.ForeignKeyField("models.Team", related_name="tickets", null=True, on_delete=fields.SET_NULL)
+    environment = fields.CharField(max_length=500, null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    submitted_at = fields.DatetimeField(null=True)
+    response_due_at = fields.DatetimeField(null=True)
+    first_responded_at = fields.DatetimeField(null=True)
+    version = fields.IntField(default=1)
+    # Lower-cased, accent-free copy of subject, description and reference: the
+    # same substring search on SQLite and PostgreSQL without extensions.
+    search_text = fields.TextField(default="")
+
+    class Meta:
+        table = "tickets"
+        indexes = (
+            Index(fields=("author_id", "created_at")),
+            Index(fields=("team_id", "status", "created_at")),
+            Index(fields=("status", "priority", "response_due_at")),
+            Index(fields=("status", "created_at")),
+            Index(fields=("assignee_id", "status")),
+            Index(fields=("response_due_at",)),
+            Index(fields=("submitted_at",)),
+            Index(fields=("updated_at",)),
+        )
+
+
+class TicketEvent(Model):
+    """One entry of a ticket's history."""
+
+    id = fields.IntField(primary_key=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
+    at = fields.DatetimeField()
+    actor = fields.ForeignKeyField("models.User", related_name="ticket_events", null=True, on_delete=fields.SET_NULL)
+    kind = fields.CharEnumField(TicketEventKind, max_length=16)
+    field = fields.CharField(max_length=50, null=True)
+    from_value = fields.CharField(max_length=200, null=True)
+    to_value = fields.CharField(max_length=200, null=True)
+    reason = fields.CharField(max_length=1000, null=True)
+
+    class Meta:
+        table = "ticket_events"
+        indexes = (Index(fields=("ticket_id", "id")),)
+
+
+class Counter(Model):
+    """Named counters advanced atomically in the writer's transaction (ticket numbers)."""
+
+    name = fields.CharField(max_length=50, primary_key=True)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "counters"

@@ -1,0 +1,18 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from app.models.enums import Role
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    # Stored lower-cased so that uniqueness ignores case.
+    email = fields.CharField(max_length=254, unique=True)
+    display_name = fields.CharField(max_length=100)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.REQUESTER)
+    password_hash = fields.CharField(max_length=255)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
