@@ -95,3 +95,19 @@ def _local_secret(database_url: str) -> str:
     key_file.chmod(0o600)
     logger.warning("SECRET_KEY is not set: generated one in %s (development only)", key_file)
     return key
+
+
+_current: Settings | None = None
+
+
+def use_settings(settings: Settings) -> None:
+    """Make settings the ones the services read (at start-up and in tests)."""
+    global _current
+    _current = settings
+
+
+def get_settings() -> Settings:
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current

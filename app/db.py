@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate
-
-import os
 
 from app.config import DEFAULT_DATABASE_URL, Settings, sqlite_path
 

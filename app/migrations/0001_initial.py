@@ -106,4 +106,10 @@ class Migration(migrations.Migration):
             options={'table': 'ticket_events', 'app': 'models', 'indexes': [Index(fields=['ticket_id', 'id'])], 'pk_attr': 'id', 'table_description': "One entry of a ticket's history."},
             bases=['Model'],
         ),
+        # The ticket-number counter exists from the start, so that concurrent
+        # first drafts never race to create it.
+        ops.RunSQL(
+            "INSERT INTO counters (name, value) VALUES ('ticket_number', 0)",
+            reverse_sql="DELETE FROM counters WHERE name = 'ticket_number'",
+        ),
     ]

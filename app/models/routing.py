@@ -9,7 +9,9 @@ class RoutingRule(Model):
 
     id = fields.IntField(primary_key=True)
     ticket_type = fields.CharEnumField(TicketType, max_length=32, unique=True)
-    team = fields.ForeignKeyField("models.Team", related_name="routing_rules", on_delete=fields.RESTRICT)
+    team = fields.ForeignKeyField(
+        "models.Team", related_name="routing_rules", on_delete=fields.RESTRICT
+    )
 
     class Meta:
         table = "routing_rules"

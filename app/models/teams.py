@@ -18,8 +18,12 @@ class Membership(Model):
     """A handler belongs to a team and sees the tickets routed to it."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="memberships", on_delete=fields.CASCADE)
-    team = fields.ForeignKeyField("models.Team", related_name="memberships", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    team = fields.ForeignKeyField(
+        "models.Team", related_name="memberships", on_delete=fields.CASCADE
+    )
 
     class Meta:
         table = "memberships"

@@ -16,11 +16,15 @@ class Ticket(Model):
     priority = fields.CharEnumField(Priority, max_length=2)
     requested_priority = fields.CharEnumField(Priority, max_length=2, null=True)
     status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.DRAFT)
-    author = fields.ForeignKeyField("models.User", related_name="authored_tickets", on_delete=fields.RESTRICT)
+    author = fields.ForeignKeyField(
+        "models.User", related_name="authored_tickets", on_delete=fields.RESTRICT
+    )
     assignee = fields.ForeignKeyField(
         "models.User", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
     )
-    team = fields.ForeignKeyField("models.Team", related_name="tickets", null=True, on_delete=fields.SET_NULL)
+    team = fields.ForeignKeyField(
+        "models.Team", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
     environment = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -50,9 +54,13 @@ class TicketEvent(Model):
     """One entry of a ticket's history."""
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="events", on_delete=fields.CASCADE)
+    ticket = fields.ForeignKeyField(
+        "models.Ticket", related_name="events", on_delete=fields.CASCADE
+    )
     at = fields.DatetimeField()
-    actor = fields.ForeignKeyField("models.User", related_name="ticket_events", null=True, on_delete=fields.SET_NULL)
+    actor = fields.ForeignKeyField(
+        "models.User", related_name="ticket_events", null=True, on_delete=fields.SET_NULL
+    )
     kind = fields.CharEnumField(TicketEventKind, max_length=16)
     field = fields.CharField(max_length=50, null=True)
     from_value = fields.CharField(max_length=200, null=True)

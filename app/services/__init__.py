@@ -1,0 +1,1 @@
+"""Business rules: plain async functions that take the acting user explicitly."""

@@ -1,0 +1,40 @@
+"""The acting user, as every rule receives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.models import Membership, User
+from app.models.enums import Role
+from app.services.auth import user_id_from_token
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the rules need them: identity, role and teams."""
+
+    id: int
+    role: Role
+    team_ids: frozenset[int]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_handler(self) -> bool:
+        return self.role in (Role.HANDLER, Role.ADMIN)
+
+
+async def load_actor(user_id: int) -> Actor | None:
+    """The actor for an active user, read fresh from the database."""
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None:
+        return None
+    team_ids = await Membership.filter(user_id=user_id).values_list("team_id", flat=True)
+    return Actor(id=user.id, role=Role(user.role), team_ids=frozenset(team_ids))
+
+
+async def actor_from_token(token: str | None) -> Actor | None:
+    user_id = user_id_from_token(token) if token else None
+    return await load_actor(user_id) if user_id is not None else None

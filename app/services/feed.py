@@ -1,0 +1,112 @@
+"""The live feed of opened tickets: a broker behind a small interface, filtered per subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.models import Ticket
+from app.models.enums import Priority, TicketType
+from app.services.actors import Actor, load_actor
+from app.services.visibility import visible_tickets
+
+SUBSCRIBER_QUEUE_SIZE = 1_000
+
+
+@dataclass(frozen=True)
+class TicketOpened:
+    position: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    type: list[TicketType] | None = None
+    priority: list[Priority] | None = None
+    team_id: int | None = None
+
+
+class SubscriberTooSlow(Exception):
+    """A subscriber's queue filled up: it is dropped rather than slowing everyone."""
+
+
+class Broker(Protocol):
+    async def publish(self, ticket_id: int) -> None: ...
+
+    def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[TicketOpened]]: ...
+
+
+class InMemoryBroker:
+    """One process, no persistence: enough while the service runs as a single worker."""
+
+    def __init__(self, queue_size: int = SUBSCRIBER_QUEUE_SIZE) -> None:
+        self._queues: set[asyncio.Queue[TicketOpened | None]] = set()
+        self._position = 0
+        self._queue_size = queue_size
+
+    async def publish(self, ticket_id: int) -> None:
+        self._position += 1
+        event = TicketOpened(self._position, ticket_id)
+        for queue in list(self._queues):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self._queues.discard(queue)
+                queue.get_nowait()  # make room for the end-of-stream mark
+                queue.put_nowait(None)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[TicketOpened]]:
+        queue: asyncio.Queue[TicketOpened | None] = asyncio.Queue(self._queue_size)
+        self._queues.add(queue)
+        try:
+            yield _drain(queue)
+        finally:
+            self._queues.discard(queue)
+
+
+async def _drain(queue: asyncio.Queue[TicketOpened | None]) -> AsyncIterator[TicketOpened]:
+    while (event := await queue.get()) is not None:
+        yield event
+    raise SubscriberTooSlow("the subscriber fell too far behind and was disconnected")
+
+
+_broker: Broker = InMemoryBroker()
+
+
+def use_broker(broker: Broker) -> None:
+    global _broker
+    _broker = broker
+
+
+async def announce_ticket_opened(ticket_id: int) -> None:
+    """Call only after the submission committed."""
+    await _broker.publish(ticket_id)
+
+
+async def ticket_opened_stream(
+    *, actor: Actor, flt: FeedFilter
+) -> AsyncIterator[tuple[int, Ticket]]:
+    """Opened tickets the actor may see and that match the filter, as they come.
+
+    Visibility is checked per event with fresh data: a user deactivated or
+    moved out of a team stops receiving that team's tickets at once.
+    """
+    async with _broker.subscribe() as events:
+        async for event in events:
+            current = await load_actor(actor.id)
+            if current is None:
+                return
+            query = visible_tickets(current).filter(id=event.ticket_id)
+            if flt.type is not None:
+                query = query.filter(type__in=list(flt.type))
+            if flt.priority is not None:
+                query = query.filter(priority__in=list(flt.priority))
+            if flt.team_id is not None:
+                query = query.filter(team_id=flt.team_id)
+            ticket = await query.first()
+            if ticket is not None:
+                yield event.position, ticket

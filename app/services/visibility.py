@@ -1,0 +1,34 @@
+"""Who sees which ticket: the one rule behind every read, count, search and feed."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from app.models import Ticket
+from app.models.enums import TicketStatus
+from app.services.actors import Actor
+
+
+def visible_tickets_q(actor: Actor) -> Q:
+    """Drafts only to their author (admins included); others by role and team."""
+    own = Q(author_id=actor.id)
+    if actor.is_admin:
+        return own | ~Q(status=TicketStatus.DRAFT)
+    if actor.is_handler and actor.team_ids:
+        routed = Q(team_id__in=list(actor.team_ids)) & ~Q(status=TicketStatus.DRAFT)
+        return own | routed
+    return own
+
+
+def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
+    return Ticket.filter(visible_tickets_q(actor))
+
+
+async def get_visible_ticket(
+    actor: Actor, *, ticket_id: int | None = None, number: int | None = None
+) -> Ticket | None:
+    """The ticket if the actor may see it; None when hidden or missing alike."""
+    query = visible_tickets(actor)
+    query = query.filter(id=ticket_id) if ticket_id is not None else query.filter(number=number)
+    return await query.first()
