@@ -188,7 +188,7 @@ async def update_draft(
                 ErrorCode.CONFLICT,
                 f"ticket #{ticket.number} is at version {ticket.version}, "
                 f"not {expected_version}; reload it and try again",
-                "expectedVersion",
+                "expected_version",
             )
         if problems:
             raise DomainError(*problems)
@@ -378,10 +378,10 @@ async def get_ticket(
 HISTORY_COLUMNS = (Column("id"),)
 
 
-async def list_history(*, ticket: Ticket, window: Window) -> Page[TicketEvent]:
+async def list_history(*, ticket_id: int, window: Window) -> Page[TicketEvent]:
     """The events of a ticket the caller already may see, oldest first."""
     return await fetch_page(
-        TicketEvent.filter(ticket_id=ticket.id),
+        TicketEvent.filter(ticket_id=ticket_id),
         tag="h",
         columns=HISTORY_COLUMNS,
         descending=False,
@@ -389,8 +389,8 @@ async def list_history(*, ticket: Ticket, window: Window) -> Page[TicketEvent]:
     )
 
 
-async def count_history(*, ticket: Ticket) -> int:
-    return await TicketEvent.filter(ticket_id=ticket.id).count()
+async def count_history(*, ticket_id: int) -> int:
+    return await TicketEvent.filter(ticket_id=ticket_id).count()
 
 
 def history_cursor(event: TicketEvent) -> str:

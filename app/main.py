@@ -1,0 +1,101 @@
+"""The ASGI application: GraphQL over HTTP and graphql-transport-ws on /graphql."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from app.config import Settings, use_settings
+from app.db import apply_migrations, tortoise_config
+from app.schema import schema
+from app.schema.context import Context, Loaders
+from app.services.actors import actor_from_token
+
+
+def bearer_token(value: object) -> str | None:
+    """The token of an 'Authorization: Bearer <token>' value."""
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def token_from_connection_params(params: object) -> str | None:
+    """{"Authorization": "Bearer <token>"} (any case of the key) or {"authToken": "<token>"}."""
+    if not isinstance(params, dict):
+        return None
+    for key, value in params.items():
+        if isinstance(key, str) and key.lower() == "authorization":
+            return bearer_token(value)
+    token = params.get("authToken")
+    return token if isinstance(token, str) and token else None
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        if isinstance(request, WebSocket):
+            # One context per connection: the actor is set by connection_init, and
+            # loaders must not cache across feed events.
+            return Context(
+                request=request, response=response, actor=None, loaders=Loaders(cache=False)
+            )
+        token = bearer_token(request.headers.get("authorization"))
+        actor = await actor_from_token(token) if token else None
+        return Context(request=request, response=response, actor=actor, loaders=Loaders())
+
+    async def on_ws_connect(self, context: Context) -> None:
+        actor = await actor_from_token(token_from_connection_params(context.connection_params))
+        if actor is None:
+            raise ConnectionRejectionError()
+        context.actor = actor
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
+    settings = settings or Settings.from_env()
+    use_settings(settings)
+    graphql = GraphQLApp(
+        schema,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=settings.connection_init_timeout,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            await apply_migrations(settings)
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+            )
+        ],
+        lifespan=lifespan,
+    )

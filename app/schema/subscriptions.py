@@ -1,0 +1,65 @@
+"""Subscriptions: the live feed of opened tickets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from app.models.enums import Priority, TicketType
+from app.schema.context import Context, require_actor
+from app.schema.queries import id_argument
+from app.schema.types import TicketNode
+from app.schema.values import value
+from app.services import feed
+from app.services.pagination import encode_cursor
+
+
+@strawberry.input
+class TicketFeedFilter:
+    type: list[TicketType] | None = strawberry.UNSET
+    priority: list[Priority] | None = strawberry.UNSET
+    team_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.type
+class TicketOpenedEvent:
+    cursor: str = strawberry.field(
+        description="Opaque position in the feed; pass it back as `after` to resume without gaps."
+    )
+    ticket: TicketNode
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Tickets as they are opened (submitted), in submission order, each only to "
+        "subscribers allowed to see it. With `after`, first replays every event after that "
+        "cursor, then continues live, with no gap and no duplicate."
+    )
+    async def ticket_opened(
+        self,
+        info: Info[Context, Any],
+        filter: TicketFeedFilter | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+    ) -> AsyncGenerator[TicketOpenedEvent, None]:
+        actor = require_actor(info)
+        if value(after) is not None:
+            raise GraphQLError(
+                "resuming the feed with `after` is not available yet",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        flt = feed.FeedFilter()
+        if filter:
+            flt = feed.FeedFilter(
+                type=value(filter.type),
+                priority=value(filter.priority),
+                team_id=id_argument(value(filter.team_id), "Team", "filter.teamId"),
+            )
+        async for position, ticket in feed.ticket_opened_stream(actor=actor, flt=flt):
+            yield TicketOpenedEvent(
+                cursor=encode_cursor("feed", [position]), ticket=TicketNode.from_model(ticket)
+            )
