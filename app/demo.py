@@ -1,0 +1,173 @@
+"""Demo data: the teams and routing of domain.md, a few people, tickets in every status."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from app.models import Ticket, TicketEvent, User
+from app.models.enums import Priority, Role, TeamKind, TicketEventKind, TicketStatus, TicketType
+from app.services import routing, teams, tickets, users
+from app.services.actors import Actor, load_actor
+
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = [
+    # email, name, role, teams
+    ("admin@example.com", "Ada Admin", Role.ADMIN, []),
+    ("support@example.com", "Sam Support", Role.HANDLER, ["Support"]),
+    ("product@example.com", "Pat Product", Role.HANDLER, ["Product"]),
+    ("partner@example.com", "Erin External", Role.HANDLER, ["Partner Hosting"]),
+    ("alice@example.com", "Alice Requester", Role.REQUESTER, []),
+    ("bob@example.com", "Bob Requester", Role.REQUESTER, []),
+]
+SUBJECTS = [
+    (
+        TicketType.INCIDENT,
+        "Réservation 4521 introuvable après paiement",
+        "After paying, booking 4521 does not appear in my account.\nExpected: the booking listed.",
+    ),
+    (
+        TicketType.INCIDENT,
+        "Invoice INV-2026-118 shows the wrong VAT rate",
+        "The invoice applies 6% instead of 21%.",
+    ),
+    (
+        TicketType.INCIDENT,
+        "Login page times out for the whole office",
+        "Since 9:00 nobody can sign in; the page spins then fails.",
+    ),
+    (
+        TicketType.QUESTION,
+        "How do I export the monthly bookings to CSV?",
+        "I need the list of bookings for November for our accountant.",
+    ),
+    (
+        TicketType.QUESTION,
+        "Comment changer l'adresse de facturation ?",
+        "Notre adresse a changé, où puis-je la modifier ?",
+    ),
+    (
+        TicketType.FEATURE_REQUEST,
+        "Allow recurring bookings every week",
+        "We book the same room each Monday; a weekly repeat would save time.",
+    ),
+    (
+        TicketType.FEATURE_REQUEST,
+        "Dark mode for the booking calendar",
+        "The calendar is hard to read in the evening.",
+    ),
+    (
+        TicketType.INCIDENT,
+        "Hosting: backups of the partner server failed",
+        "The nightly backup job reports an error since Tuesday.",
+    ),
+]
+
+
+async def is_empty() -> bool:
+    return not await User.exists()
+
+
+async def load_demo() -> list[tuple[str, str]]:
+    """Fill an empty database; returns the (e-mail, role) logins, all with DEMO_PASSWORD."""
+    await teams.ensure_team(name="Support", kind=TeamKind.INTERNAL)
+    await teams.ensure_team(name="Product", kind=TeamKind.INTERNAL)
+    await teams.ensure_team(name="Partner Hosting", kind=TeamKind.EXTERNAL)
+    await routing.set_route(ticket_type=TicketType.INCIDENT, team_name="Support")
+    await routing.set_route(ticket_type=TicketType.QUESTION, team_name="Support")
+    await routing.set_route(ticket_type=TicketType.FEATURE_REQUEST, team_name="Product")
+    people: dict[str, Actor] = {}
+    for email, name, role, team_names in DEMO_USERS:
+        user = await users.ensure_user(
+            email=email, display_name=name, role=role, team_names=team_names, password=DEMO_PASSWORD
+        )
+        actor = await load_actor(user.id)
+        assert actor is not None
+        people[email] = actor
+    await _demo_tickets(people)
+    return [(email, role.value) for email, _, role, _ in DEMO_USERS]
+
+
+async def _demo_tickets(people: dict[str, Actor]) -> None:
+    rng = random.Random(42)
+    requesters = [people["alice@example.com"], people["bob@example.com"]]
+    admin = people["admin@example.com"]
+    # Later workflow steps (take, wait, close) have no use case yet: the demo sets
+    # those statuses directly so that every status can be seen in the lists.
+    later = [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.WAITING, TicketStatus.CLOSED]
+    for i in range(30):
+        ticket_type, subject, description = SUBJECTS[i % len(SUBJECTS)]
+        author = requesters[i % 2]
+        draft = await tickets.create_draft(
+            actor=author,
+            subject=f"{subject} ({i + 1})",
+            description=description,
+            reference=f"BK-{4500 + i}" if i % 3 == 0 else None,
+            type=ticket_type,
+            priority=rng.choice([None, None, Priority.P1, Priority.P3]),
+            user_agent="support-desk demo",
+        )
+        if i % 6 == 5:
+            continue  # stays a draft
+        ticket = await tickets.submit_ticket(actor=author, ticket_id=draft.id)
+        if i % 8 == 7:
+            # The hosting incident goes to the external partner.
+            await tickets.adjust_ticket(
+                actor=admin,
+                ticket_id=ticket.id,
+                changes={"priority": Priority.P2},
+                reason="Partner outage affects several customers",
+            )
+            await Ticket.filter(id=ticket.id).update(team_id=(await _team_id("Partner Hosting")))
+        await _age(ticket.id, timedelta(minutes=37 * i))
+        status = later[i % 4]
+        if status is not TicketStatus.OPEN:
+            await _simulate(ticket.id, status, people, rng)
+
+
+async def _age(ticket_id: int, age: timedelta) -> None:
+    """Move a ticket back in time, so that the demo has old and overdue tickets."""
+    ticket = await Ticket.get(id=ticket_id)
+    assert ticket.submitted_at is not None
+    assert ticket.response_due_at is not None
+    await Ticket.filter(id=ticket_id).update(
+        created_at=ticket.created_at - age,
+        submitted_at=ticket.submitted_at - age,
+        response_due_at=ticket.response_due_at - age,
+        updated_at=ticket.updated_at - age,
+    )
+    await TicketEvent.filter(ticket_id=ticket_id).update(at=ticket.submitted_at - age)
+
+
+async def _team_id(name: str) -> int:
+    team = await teams.Team.get(name=name)
+    return team.id
+
+
+async def _simulate(
+    ticket_id: int, status: TicketStatus, people: dict[str, Actor], rng: random.Random
+) -> None:
+    ticket = await Ticket.get(id=ticket_id)
+    handler = (
+        people["support@example.com"]
+        if ticket.type != TicketType.FEATURE_REQUEST
+        else people["product@example.com"]
+    )
+    now = datetime.now(UTC)
+    responded = now - timedelta(minutes=rng.randint(1, 30))
+    await Ticket.filter(id=ticket_id).update(
+        status=status,
+        assignee_id=handler.id,
+        first_responded_at=responded,
+        updated_at=now,
+        version=ticket.version + 1,
+    )
+    await TicketEvent.create(
+        ticket_id=ticket_id,
+        actor_id=handler.id,
+        at=now,
+        kind=TicketEventKind.UPDATED,
+        field="status",
+        from_value=ticket.status.value,
+        to_value=status.value,
+    )
