@@ -29,6 +29,12 @@ def schema_sdl() -> str:
     return print_schema(lexicographic_sort_schema(schema._schema)) + "\n"
 
 
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    use_settings(settings)
+    return settings
+
+
 async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
     await apply_migrations(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url))
@@ -38,7 +44,8 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
         await Tortoise.close_connections()
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> None:
+def _serve(args: argparse.Namespace) -> None:
+    settings = _settings()
     if args.demo:
         asyncio.run(_with_database(settings, _load_demo))
     uvicorn.run(
@@ -63,7 +70,8 @@ async def _load_demo() -> None:
         print(f"  {email:24} {role}")
 
 
-def _create_team(args: argparse.Namespace, settings: Settings) -> None:
+def _create_team(args: argparse.Namespace) -> None:
+    settings = _settings()
     from app.services.teams import ensure_team
 
     async def work() -> None:
@@ -73,7 +81,8 @@ def _create_team(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(_with_database(settings, work))
 
 
-def _create_user(args: argparse.Namespace, settings: Settings) -> None:
+def _create_user(args: argparse.Namespace) -> None:
+    settings = _settings()
     from app.models import User
     from app.services.users import ensure_user
 
@@ -93,7 +102,8 @@ def _create_user(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(_with_database(settings, work))
 
 
-def _route(args: argparse.Namespace, settings: Settings) -> None:
+def _route(args: argparse.Namespace) -> None:
+    settings = _settings()
     from app.services.routing import set_route
 
     async def work() -> None:
@@ -103,12 +113,13 @@ def _route(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(_with_database(settings, work))
 
 
-def _migrate(args: argparse.Namespace, settings: Settings) -> None:
+def _migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
     asyncio.run(apply_migrations(settings))
     print("migrations applied")
 
 
-def _export_schema(args: argparse.Namespace, settings: Settings) -> None:
+def _export_schema(args: argparse.Namespace) -> None:
     target = Path(args.output)
     target.write_text(schema_sdl())
     print(f"wrote {target}")
@@ -156,9 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
-        use_settings(settings)
-        args.run(args, settings)
+        args.run(args)
     except (ConfigError, DomainError) as error:
         sys.exit(f"support-desk: {error}")
 

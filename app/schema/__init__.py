@@ -14,6 +14,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.schema.errors import is_expected, label_errors
@@ -40,7 +41,7 @@ schema = SupportDeskSchema(
     mutation=Mutation,
     subscription=Subscription,
     types=[TicketNode, UserNode, TeamNode, TicketEventNode],
-    scalar_overrides={datetime: DateTime},
+    config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
         lambda: MaskErrors(
             should_mask_error=lambda e: not is_expected(e), error_message="Internal error"

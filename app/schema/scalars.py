@@ -21,7 +21,6 @@ def _parse(value: object) -> datetime:
 
 
 DateTime = strawberry.scalar(
-    datetime,
     name="DateTime",
     description="ISO 8601 date-time, always serialised in UTC with an explicit offset.",
     serialize=_serialize,

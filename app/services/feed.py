@@ -36,6 +36,9 @@ class SubscriberTooSlow(Exception):
 class Broker(Protocol):
     async def publish(self, ticket_id: int) -> None: ...
 
+    @property
+    def subscriber_count(self) -> int: ...
+
     def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[TicketOpened]]: ...
 
 
@@ -46,6 +49,10 @@ class InMemoryBroker:
         self._queues: set[asyncio.Queue[TicketOpened | None]] = set()
         self._position = 0
         self._queue_size = queue_size
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._queues)
 
     async def publish(self, ticket_id: int) -> None:
         self._position += 1
@@ -80,6 +87,11 @@ _broker: Broker = InMemoryBroker()
 def use_broker(broker: Broker) -> None:
     global _broker
     _broker = broker
+
+
+def subscriber_count() -> int:
+    """How many feed subscriptions this process serves now."""
+    return _broker.subscriber_count
 
 
 async def announce_ticket_opened(ticket_id: int) -> None:
