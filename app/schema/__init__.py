@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -29,6 +30,21 @@ MAX_ALIASES = 30
 MAX_TOKENS = 2_000
 
 
+# Built once: the limiters make new rule classes per instance, and ValidationCache
+# keys its cache on the rule classes, so per-request limiters would never hit it.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
+class RequestLimits(AddValidationRules):
+    """Depth and alias limits, checked during (cached) validation."""
+
+    def __init__(self) -> None:
+        super().__init__(_LIMIT_RULES)
+
+
 class SupportDeskSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -46,8 +62,7 @@ schema = SupportDeskSchema(
         lambda: MaskErrors(
             should_mask_error=lambda e: not is_expected(e), error_message="Internal error"
         ),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        RequestLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
         ValidationCache,
