@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -45,22 +46,31 @@ def token_from_connection_params(params: object) -> str | None:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body as JSON; a 400 for any body that is not a JSON object or list."""
+        try:
+            decoded = self.decode_json(data)
+        except ValueError:  # invalid JSON and invalid UTF-8 alike
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
+
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         if isinstance(request, WebSocket):
             # One context per connection: the actor is set by connection_init, and
             # loaders must not cache across feed events.
-            return Context(
-                request=request, response=response, actor=None, loaders=Loaders(cache=False)
-            )
+            return Context(request=request, response=response, actor=None, loaders=Loaders(None))
         token = bearer_token(request.headers.get("authorization"))
         actor = await actor_from_token(token) if token else None
-        return Context(request=request, response=response, actor=actor, loaders=Loaders())
+        return Context(request=request, response=response, actor=actor, loaders=Loaders(actor))
 
     async def on_ws_connect(self, context: Context) -> None:
         actor = await actor_from_token(token_from_connection_params(context.connection_params))
         if actor is None:
             raise ConnectionRejectionError()
         context.actor = actor
+        context.loaders = Loaders(actor, cache=False)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:

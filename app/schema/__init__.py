@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -13,6 +14,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -38,6 +40,43 @@ _LIMIT_RULES = [
 ]
 
 
+class InternalErrorMask(MaskErrors):
+    """Unexpected errors reach clients as a bare message with a code, never their details."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            should_mask_error=lambda e: not is_expected(e), error_message="Internal error"
+        )
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
+class OperationNameRequired(SchemaExtension):
+    """A document with several operations must say which to run (GraphQL spec, 6.1).
+
+    Strawberry would run the first one (its `operation_name` falls back to it, so
+    the name the client sent is read). Placed after ValidationCache, this adds the
+    error to a copy of the cached validation result.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context._provided_operation_name is None and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                error = GraphQLError(
+                    "The document holds several operations: say which one to run with "
+                    "operationName",
+                    extensions={"code": "BAD_REQUEST"},
+                )
+                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+
+
 class RequestLimits(AddValidationRules):
     """Depth and alias limits, checked during (cached) validation."""
 
@@ -59,12 +98,11 @@ schema = SupportDeskSchema(
     types=[TicketNode, UserNode, TeamNode, TicketEventNode],
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
-        lambda: MaskErrors(
-            should_mask_error=lambda e: not is_expected(e), error_message="Internal error"
-        ),
+        InternalErrorMask,
         RequestLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ParserCache,
         ValidationCache,
+        OperationNameRequired,
     ],
 )

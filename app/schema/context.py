@@ -15,12 +15,7 @@ from strawberry.types import Info
 from app.models import Team, User
 from app.services.actors import Actor
 from app.services.teams import teams_by_id
-from app.services.users import users_by_id
-
-
-async def _load_users(ids: list[int]) -> list[User | None]:
-    found = await users_by_id(ids)
-    return [found.get(i) for i in ids]
+from app.services.users import get_users
 
 
 async def _load_teams(ids: list[int]) -> list[Team | None]:
@@ -32,13 +27,20 @@ async def _load_teams(ids: list[int]) -> list[Team | None]:
 class Loaders:
     """Batch nested look-ups; cache only for one HTTP request, never across feed events."""
 
+    actor: Actor | None
     cache: bool = True
+    # Nested users follow the same rule as users read by id: null when not visible.
     users: DataLoader[int, User | None] = field(init=False)
+    # Whoever sees a ticket sees the team it is routed to.
     teams: DataLoader[int, Team | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.users = DataLoader(load_fn=_load_users, cache=self.cache)
+        self.users = DataLoader(load_fn=self._load_users, cache=self.cache)
         self.teams = DataLoader(load_fn=_load_teams, cache=self.cache)
+
+    async def _load_users(self, ids: list[int]) -> list[User | None]:
+        found = await get_users(self.actor, ids) if self.actor else {}
+        return [found.get(i) for i in ids]
 
 
 @dataclass

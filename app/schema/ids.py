@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from strawberry.relay import GlobalID
 
+# Keys are 32-bit integer columns: a larger key cannot exist, so it is not found.
+MAX_KEY = 2**31 - 1
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return str(GlobalID(type_name, str(pk)))
@@ -16,7 +19,7 @@ def parse_global_id(value: str) -> tuple[str, int] | None:
         pk = int(gid.node_id)
     except (ValueError, TypeError):
         return None
-    if pk <= 0 or str(pk) != gid.node_id:
+    if not 0 < pk <= MAX_KEY or str(pk) != gid.node_id:
         return None
     return gid.type_name, pk
 

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from app.models.enums import Priority, TicketType
-from app.schema.context import Context, require_actor
+from app.schema.context import Context, Loaders, require_actor
 from app.schema.queries import id_argument
 from app.schema.types import TicketNode
 from app.schema.values import value
@@ -59,7 +59,9 @@ class Subscription:
                 priority=value(filter.priority),
                 team_id=id_argument(value(filter.team_id), "Team", "filter.teamId"),
             )
-        async for position, ticket in feed.ticket_opened_stream(actor=actor, flt=flt):
+        async for position, ticket, viewer in feed.ticket_opened_stream(actor=actor, flt=flt):
+            # Nested fields of this event are resolved for the viewer as they are now.
+            info.context.loaders = Loaders(viewer, cache=False)
             yield TicketOpenedEvent(
                 cursor=encode_cursor("feed", [position]), ticket=TicketNode.from_model(ticket)
             )

@@ -26,6 +26,15 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates or NUL, which no stored value can contain."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def hash_password(password: str) -> str:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise fail(
@@ -45,9 +54,14 @@ def _verify(password_hash: str, password: str) -> bool:
 
 async def login(*, email: str, password: str) -> tuple[str, User]:
     """A token for valid credentials; one same answer for every failure."""
-    user = await User.get_or_none(email=email.strip().lower())
+    email = email.strip().lower()
+    if not _encodable(email) or len(email) > 254:
+        email = ""  # cannot exist; still costs the same verification below
+    user = await User.get_or_none(email=email) if email else None
     stored = user.password_hash if user else _dummy_hash()
-    valid = await asyncio.to_thread(_verify, stored, password[:PASSWORD_MAX])
+    valid = _encodable(password) and await asyncio.to_thread(
+        _verify, stored, password[:PASSWORD_MAX]
+    )
     if user is None or not valid or not user.is_active:
         raise fail(ErrorCode.VALIDATION, "Invalid e-mail or password")
     if _hasher.check_needs_rehash(user.password_hash):

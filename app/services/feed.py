@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.models import Ticket
 from app.models.enums import Priority, TicketType
@@ -20,6 +20,14 @@ SUBSCRIBER_QUEUE_SIZE = 1_000
 class TicketOpened:
     position: int
     ticket_id: int
+
+
+class Delivery(NamedTuple):
+    """An opened ticket for one subscriber, with the subscriber as they are now."""
+
+    position: int
+    ticket: Ticket
+    viewer: Actor
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ class InMemoryBroker:
     """One process, no persistence: enough while the service runs as a single worker."""
 
     def __init__(self, queue_size: int = SUBSCRIBER_QUEUE_SIZE) -> None:
+        # Each queue holds queue_size events plus room for the end-of-stream mark, so a
+        # dropped subscriber still receives every event before it: a gap-free prefix.
         self._queues: set[asyncio.Queue[TicketOpened | None]] = set()
         self._position = 0
         self._queue_size = queue_size
@@ -58,16 +68,15 @@ class InMemoryBroker:
         self._position += 1
         event = TicketOpened(self._position, ticket_id)
         for queue in list(self._queues):
-            try:
+            if queue.qsize() < self._queue_size:
                 queue.put_nowait(event)
-            except asyncio.QueueFull:
+            else:
                 self._queues.discard(queue)
-                queue.get_nowait()  # make room for the end-of-stream mark
                 queue.put_nowait(None)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[TicketOpened]]:
-        queue: asyncio.Queue[TicketOpened | None] = asyncio.Queue(self._queue_size)
+        queue: asyncio.Queue[TicketOpened | None] = asyncio.Queue(self._queue_size + 1)
         self._queues.add(queue)
         try:
             yield _drain(queue)
@@ -99,9 +108,7 @@ async def announce_ticket_opened(ticket_id: int) -> None:
     await _broker.publish(ticket_id)
 
 
-async def ticket_opened_stream(
-    *, actor: Actor, flt: FeedFilter
-) -> AsyncIterator[tuple[int, Ticket]]:
+async def ticket_opened_stream(*, actor: Actor, flt: FeedFilter) -> AsyncIterator[Delivery]:
     """Opened tickets the actor may see and that match the filter, as they come.
 
     Visibility is checked per event with fresh data: a user deactivated or
@@ -121,4 +128,4 @@ async def ticket_opened_stream(
                 query = query.filter(team_id=flt.team_id)
             ticket = await query.first()
             if ticket is not None:
-                yield event.position, ticket
+                yield Delivery(event.position, ticket, current)

@@ -18,11 +18,35 @@ from app.services.errors import ErrorCode, fail
 PAGE_DEFAULT, PAGE_MAX = 20, 100
 
 
+MAX_KEY = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     nullable: bool = False
     is_datetime: bool = False
+    # The values a text column may hold (an enumeration); None for an integer column.
+    choices: frozenset[str] | None = None
+
+    def parse(self, value: Any) -> Any:
+        """A value read back from a cursor, checked against the column; ValueError if foreign."""
+        if value is None:
+            if not self.nullable:
+                raise ValueError
+            return None
+        if self.is_datetime:
+            parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+            if parsed is None or parsed.tzinfo is None:
+                raise ValueError
+            return parsed
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError
+            return value
+        if type(value) is not int or not 0 <= value <= MAX_KEY:
+            raise ValueError
+        return value
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,16 @@ class Page(Generic[T]):
 def page_size(window: Window) -> int:
     if window.first is not None and window.last is not None:
         raise fail(ErrorCode.VALIDATION, "give first or last, not both", "first")
+    if window.after is not None and window.before is not None:
+        raise fail(ErrorCode.VALIDATION, "give after or before, not both", "after")
+    if (window.first is not None and window.before is not None) or (
+        window.last is not None and window.after is not None
+    ):
+        raise fail(
+            ErrorCode.VALIDATION,
+            "page forwards with first and after, or backwards with last and before",
+            "first" if window.first is not None else "last",
+        )
     for name in ("first", "last"):
         value = getattr(window, name)
         if value is not None and not 1 <= value <= PAGE_MAX:
@@ -66,16 +100,9 @@ def decode_cursor(tag: str, cursor: str, columns: Sequence[Column], field: str) 
     """The key values inside a cursor made for this ordering; a clear error otherwise."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(raw, list) or raw[0] != tag or len(raw) != len(columns) + 1:
+        if not isinstance(raw, list) or len(raw) != len(columns) + 1 or raw[0] != tag:
             raise ValueError
-        values = []
-        for column, value in zip(columns, raw[1:], strict=True):
-            if value is None and not column.nullable:
-                raise ValueError
-            if value is not None and column.is_datetime:
-                value = datetime.fromisoformat(value)
-            values.append(value)
-        return values
+        return [column.parse(value) for column, value in zip(columns, raw[1:], strict=True)]
     except (ValueError, TypeError, IndexError, binascii.Error, UnicodeError):
         raise fail(
             ErrorCode.VALIDATION, f"{field} is not a cursor of this list and ordering", field

@@ -12,12 +12,10 @@ from app.models import Ticket
 from app.models.enums import Priority, TicketStatus, TicketType
 from app.services import sla
 from app.services.actors import Actor
-from app.services.errors import ErrorCode, fail
+from app.services.errors import DomainError
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
-from app.services.validation import fold
+from app.services.validation import clean_search, fold
 from app.services.visibility import visible_tickets
-
-SEARCH_MAX = 200
 
 
 class OrderField(StrEnum):
@@ -37,7 +35,7 @@ ORDER_COLUMNS: dict[OrderField, tuple[Column, ...]] = {
     OrderField.UPDATED_AT: (Column("updated_at", is_datetime=True), _ID),
     OrderField.SUBMITTED_AT: (Column("submitted_at", nullable=True, is_datetime=True), _ID),
     OrderField.PRIORITY: (
-        Column("priority"),
+        Column("priority", choices=frozenset(Priority)),
         Column("response_due_at", nullable=True, is_datetime=True),
         _ID,
     ),
@@ -88,11 +86,10 @@ def _filtered(actor: Actor, flt: TicketFilter, now: datetime) -> QuerySet[Ticket
     elif flt.mine is False:
         query = query.exclude(author_id=actor.id)
     if flt.search is not None:
-        if len(flt.search) > SEARCH_MAX:
-            raise fail(
-                ErrorCode.VALIDATION, f"search must be at most {SEARCH_MAX} characters", "search"
-            )
-        needle = fold(flt.search.strip())
+        search, problems = clean_search(flt.search)
+        if problems:
+            raise DomainError(*problems)
+        needle = fold(search)
         if needle:
             query = query.filter(search_text__contains=needle)
     if flt.overdue is not None:

@@ -265,7 +265,9 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
         )
         if not updated:
             # Another call won the race; tell this one what the ticket became.
-            current = await Ticket.get(id=ticket.id)
+            current = await Ticket.get_or_none(id=ticket.id)
+            if current is None:
+                raise not_found()
             if current.status != TicketStatus.DRAFT:
                 raise fail(
                     ErrorCode.INVALID_STATE, f"ticket #{ticket.number} was already submitted", "id"

@@ -13,18 +13,28 @@ from app.services.teams import visible_team_ids
 from app.services.visibility import visible_tickets
 
 
+async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
+    """Of user_ids, those the actor may see: themself, anyone for admins, and for handlers
+    the authors and assignees of the tickets they see. Users are not a directory."""
+    if actor.is_admin:
+        return set(user_ids)
+    shown = user_ids & {actor.id}
+    rest = list(user_ids - shown)
+    if actor.is_handler and rest:
+        for column in ("author_id", "assignee_id"):
+            theirs = visible_tickets(actor).filter(**{f"{column}__in": rest})
+            shown |= set(await theirs.distinct().values_list(column, flat=True))
+    return shown
+
+
+async def get_users(actor: Actor, user_ids: list[int]) -> dict[int, User]:
+    """The users of user_ids that the actor may see, by id."""
+    shown = await visible_user_ids(actor, set(user_ids))
+    return {u.id: u for u in await User.filter(id__in=list(shown))} if shown else {}
+
+
 async def get_user(actor: Actor, user_id: int) -> User | None:
-    """A user is visible to themself, to admins and to handlers who see one of their tickets."""
-    if actor.id == user_id or actor.is_admin:
-        return await User.get_or_none(id=user_id)
-    if not actor.is_handler:
-        return None
-    theirs = visible_tickets(actor).filter(author_id=user_id)
-    if not await theirs.exists():
-        theirs = visible_tickets(actor).filter(assignee_id=user_id)
-        if not await theirs.exists():
-            return None
-    return await User.get_or_none(id=user_id)
+    return (await get_users(actor, [user_id])).get(user_id)
 
 
 async def get_user_teams(actor: Actor, user_id: int) -> list[Team]:
@@ -74,8 +84,3 @@ async def ensure_user(
         for team in teams:
             await Membership.get_or_create(user_id=user.id, team_id=team.id)
     return user
-
-
-async def users_by_id(user_ids: list[int]) -> dict[int, User]:
-    """Users by id, for nesting under tickets the caller already may see."""
-    return {u.id: u for u in await User.filter(id__in=user_ids)}

@@ -10,6 +10,7 @@ SUBJECT_MIN, SUBJECT_MAX = 10, 150
 DESCRIPTION_MAX = 20_000
 REFERENCE_MAX = 200
 REASON_MAX = 1_000
+SEARCH_MAX = 200
 TEXT_WHITESPACE = frozenset("\n\r\t")
 
 
@@ -65,6 +66,11 @@ def clean_reference(value: str) -> tuple[str | None, list[Problem]]:
 def clean_reason(value: str) -> tuple[str | None, list[Problem]]:
     reason = value.strip()
     return reason or None, _check("reason", reason, maximum=REASON_MAX, allowed=TEXT_WHITESPACE)
+
+
+def clean_search(value: str) -> tuple[str, list[Problem]]:
+    search = value.strip()
+    return search, _check("search", search, maximum=SEARCH_MAX)
 
 
 def fold(text: str) -> str:
