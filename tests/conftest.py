@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from argon2 import PasswordHasher
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.config import Settings, use_settings
@@ -160,6 +161,15 @@ async def gql(server: Server) -> AsyncIterator[GraphQLClient]:
 
 
 # --- People, teams and routing in one line each ---------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its lowest cost: the suite creates hundreds of people. Login still hashes
+    and verifies for real, with the same code."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
 
 
 @dataclass

@@ -1,0 +1,910 @@
+"""The live feed (`ticketOpened`) over a real graphql-transport-ws websocket.
+
+Every test that expects silence also proves the feed was live: a control subscriber
+(usually the admin) receives the same event, or the same subscriber receives a later one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from app.models import Membership, RoutingRule, Team, User
+from app.models.enums import Role, TicketType
+from app.schema.ids import pk_of, to_global_id
+from app.services import feed, tickets
+from app.services.routing import set_route
+from tests.conftest import (
+    TEST_SECRET,
+    Desk,
+    GraphQLClient,
+    MakePerson,
+    Person,
+    Server,
+    Subscription,
+    open_socket,
+    subscribe,
+)
+
+OPENED = """
+subscription Opened($filter: TicketFeedFilter, $after: String) {
+  ticketOpened(filter: $filter, after: $after) {
+    cursor
+    ticket { id number subject type priority status team { name } }
+  }
+}
+"""
+UNKNOWN_FIELD = "subscription { ticketClosed { cursor } }"
+CREATE_DRAFT = """
+mutation Create($input: CreateDraftInput!) {
+  createDraft(input: $input) { ticket { id number status } userErrors { code message } }
+}
+"""
+UPDATE_DRAFT = """
+mutation Update($input: UpdateDraftInput!) {
+  updateDraft(input: $input) { ticket { id version } userErrors { code message } }
+}
+"""
+DELETE_DRAFT = """
+mutation Delete($input: DeleteDraftInput!) {
+  deleteDraft(input: $input) { deletedId userErrors { code message } }
+}
+"""
+SUBMIT = """
+mutation Submit($input: SubmitTicketInput!) {
+  submitTicket(input: $input) {
+    ticket { id number status priority team { name } }
+    userErrors { code message }
+  }
+}
+"""
+
+QUIET = 0.4  # how long "nothing arrives" is watched
+_subjects = itertools.count(1)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+async def settled() -> None:
+    """Start once the subscriptions of earlier tests are gone, so counts compare cleanly."""
+    for _ in range(100):
+        if feed.subscriber_count() == 0:
+            return
+        await asyncio.sleep(0.02)
+
+
+def subject(label: str = "ticket") -> str:
+    return f"Feed test {label} number {next(_subjects)}"
+
+
+async def create_draft(
+    gql: GraphQLClient,
+    author: Person,
+    ticket_type: str | None = None,
+    priority: str | None = None,
+    label: str = "ticket",
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {"subject": subject(label)}
+    if ticket_type is not None:
+        fields["type"] = ticket_type
+    if priority is not None:
+        fields["priority"] = priority
+    data = await gql.data(CREATE_DRAFT, {"input": fields}, token=author.token)
+    payload = data["createDraft"]
+    assert payload["userErrors"] == [], payload
+    return payload["ticket"]
+
+
+async def submit(gql: GraphQLClient, author: Person, ticket_id: str) -> dict[str, Any]:
+    data = await gql.data(SUBMIT, {"input": {"id": ticket_id}}, token=author.token)
+    payload = data["submitTicket"]
+    assert payload["userErrors"] == [], payload
+    assert payload["ticket"]["status"] == "OPEN"
+    return payload["ticket"]
+
+
+async def open_ticket(
+    gql: GraphQLClient, author: Person, ticket_type: str, priority: str | None = None
+) -> dict[str, Any]:
+    """Create and submit a ticket; returns the submitted ticket (id, number, priority, team)."""
+    draft = await create_draft(gql, author, ticket_type, priority, label=ticket_type.lower())
+    return await submit(gql, author, draft["id"])
+
+
+def event_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The ticketOpened payload of a `next` message without errors."""
+    assert message["type"] == "next", message
+    assert message["id"] == "1", message
+    assert "errors" not in message["payload"], message
+    event = message["payload"]["data"]["ticketOpened"]
+    assert event is not None, message
+    return event
+
+
+async def receive(sub: Subscription, count: int, seconds: float = 3) -> list[dict[str, Any]]:
+    """The next `count` events of a subscription."""
+    return [event_of(await sub.next(seconds)) for _ in range(count)]
+
+
+async def numbers(sub: Subscription, count: int) -> list[int]:
+    return [event["ticket"]["number"] for event in await receive(sub, count)]
+
+
+async def no_event_within(sub: Subscription, seconds: float = QUIET) -> None:
+    """No ticket is delivered (the server may end the subscription or close the socket)."""
+    with contextlib.suppress(TimeoutError, ConnectionClosed):
+        while True:
+            message = await sub.next(seconds)
+            assert message["type"] != "next", f"expected no event, got {message}"
+
+
+async def quiet(*subs: Subscription) -> None:
+    """None of these subscriptions receives anything more (checked together)."""
+    await asyncio.gather(*(sub.nothing_within(QUIET) for sub in subs))
+
+
+async def team_gid(name: str) -> str:
+    team = await Team.get(name=name)
+    return to_global_id("Team", team.id)
+
+
+async def close_code(ws: websockets.ClientConnection, seconds: float = 3) -> int | None:
+    """Wait until the server closes the socket; fail if it acknowledges or sends data."""
+    try:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), seconds))
+            assert message["type"] not in ("connection_ack", "next", "data"), message
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+async def send_subscribe(
+    ws: websockets.ClientConnection,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    op_id: str = "1",
+) -> None:
+    message = {"id": op_id, "type": "subscribe", "payload": {"query": query}}
+    if variables is not None:
+        message["payload"]["variables"] = variables
+    await ws.send(json.dumps(message))
+
+
+@contextlib.asynccontextmanager
+async def acknowledged(server: Server, token: str) -> AsyncIterator[websockets.ClientConnection]:
+    """A socket past connection_init, with no subscription yet."""
+    async with open_socket(server, {"Authorization": f"Bearer {token}"}) as ws:
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert ack["type"] == "connection_ack", ack
+        yield ws
+
+
+async def operation_errors(ws: websockets.ClientConnection, op_id: str = "1") -> list[Any]:
+    """The errors that end an operation: an `error` message, or `next` with errors then
+    `complete`. Fails on data."""
+    message = json.loads(await asyncio.wait_for(ws.recv(), 3))
+    assert message.get("id") == op_id, message
+    if message["type"] == "error":
+        errors = message["payload"]
+    else:
+        assert message["type"] == "next", message
+        assert message["payload"].get("data") is None, message
+        errors = message["payload"].get("errors")
+        done = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        assert done == {"id": op_id, "type": "complete"}, done
+    assert errors, message
+    assert "Traceback" not in json.dumps(errors), errors
+    return errors
+
+
+async def listening_beyond(count: int) -> None:
+    """Wait until the server registered one more feed subscriber than `count`."""
+    for _ in range(150):
+        if feed.subscriber_count() > count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the subscription did not start listening")
+
+
+async def ping_pong(ws: websockets.ClientConnection) -> None:
+    await ws.send(json.dumps({"type": "ping"}))
+    reply = json.loads(await asyncio.wait_for(ws.recv(), 3))
+    assert reply["type"] == "pong", reply
+
+
+# --- who receives what -----------------------------------------------------------------------
+
+
+async def test_handlers_of_the_routed_team_and_the_admin_receive_at_once(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with (
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.product.token, OPENED) as product,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, desk.partner.token, OPENED) as partner,
+        subscribe(server, desk.other_partner.token, OPENED) as other_partner,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        [support_event] = await receive(support, 1, seconds=2)
+        [admin_event] = await receive(admin, 1, seconds=2)
+        for event in (support_event, admin_event):
+            ticket = event["ticket"]
+            assert ticket["number"] == incident["number"]
+            assert ticket["id"] == incident["id"]
+            assert ticket["type"] == "INCIDENT"
+            assert ticket["status"] == "OPEN"
+            assert ticket["priority"] == "P2"
+            assert ticket["team"] == {"name": "Support"}
+
+        question = await open_ticket(gql, desk.bob, "QUESTION")
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+
+        assert await numbers(support, 1) == [question["number"]]
+        [product_event] = await receive(product, 1, seconds=2)
+        assert product_event["ticket"]["number"] == feature["number"]
+        assert product_event["ticket"]["type"] == "FEATURE_REQUEST"
+        assert product_event["ticket"]["team"] == {"name": "Product"}
+        assert await numbers(admin, 2) == [question["number"], feature["number"]]
+        await quiet(support, product, admin, partner, other_partner)
+
+
+async def test_requester_receives_only_their_own_submissions(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with (
+        subscribe(server, desk.alice.token, OPENED) as alice,
+        subscribe(server, desk.bob.token, OPENED) as bob,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        bobs = await open_ticket(gql, desk.bob, "INCIDENT")
+        alices = await open_ticket(gql, desk.alice, "INCIDENT")
+        bobs_second = await open_ticket(gql, desk.bob, "FEATURE_REQUEST")
+        assert await numbers(admin, 3) == [bobs["number"], alices["number"], bobs_second["number"]]
+        assert await numbers(alice, 1) == [alices["number"]]
+        assert await numbers(bob, 2) == [bobs["number"], bobs_second["number"]]
+        await quiet(alice, bob, admin)
+
+
+async def test_requester_with_a_foreign_team_filter_receives_nothing(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    support_team = await team_gid("Support")
+    async with (
+        subscribe(server, desk.alice.token, OPENED, {"filter": {"teamId": support_team}}) as alice,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        bobs = await open_ticket(gql, desk.bob, "INCIDENT")
+        assert await numbers(admin, 1) == [bobs["number"]]
+        await no_event_within(alice)
+
+
+async def test_external_handler_receives_only_their_own_teams_tickets(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    await set_route(ticket_type=TicketType.QUESTION, team_name="Partner")
+    async with (
+        subscribe(server, desk.partner.token, OPENED) as partner,
+        subscribe(server, desk.other_partner.token, OPENED) as other_partner,
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        feature = await open_ticket(gql, desk.bob, "FEATURE_REQUEST")
+        question = await open_ticket(gql, desk.alice, "QUESTION")
+        assert question["team"] == {"name": "Partner"}
+        assert await numbers(admin, 3) == [
+            incident["number"],
+            feature["number"],
+            question["number"],
+        ]
+
+        [event] = await receive(partner, 1)
+        assert event["ticket"]["number"] == question["number"]
+        assert event["ticket"]["team"] == {"name": "Partner"}
+        assert await numbers(support, 1) == [incident["number"]]
+        await quiet(partner, other_partner, support, admin)
+
+
+async def test_external_handler_asking_for_another_teams_tickets_gets_nothing(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    await set_route(ticket_type=TicketType.QUESTION, team_name="Other Partner")
+    for_support = {"filter": {"teamId": await team_gid("Support")}}
+    for_other = {"filter": {"teamId": await team_gid("Other Partner"), "type": ["QUESTION"]}}
+    async with (
+        subscribe(server, desk.partner.token, OPENED, for_support) as partner_support,
+        subscribe(server, desk.partner.token, OPENED, for_other) as partner_other,
+        subscribe(server, desk.other_partner.token, OPENED, for_other) as other_partner,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        question = await open_ticket(gql, desk.alice, "QUESTION", "P1")
+        assert await numbers(admin, 2) == [incident["number"], question["number"]]
+        assert await numbers(other_partner, 1) == [question["number"]]
+        await asyncio.gather(no_event_within(partner_support), no_event_within(partner_other))
+
+
+async def test_handler_filtering_on_a_team_they_do_not_belong_to_gets_nothing(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    product_team = {"filter": {"teamId": await team_gid("Product")}}
+    async with (
+        subscribe(server, desk.support.token, OPENED, product_team) as support,
+        subscribe(server, desk.admin.token, OPENED, product_team) as admin,
+    ):
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert incident["team"] == {"name": "Support"}
+        assert await numbers(admin, 1) == [feature["number"]]
+        await asyncio.gather(no_event_within(support), admin.nothing_within(QUIET))
+
+
+async def test_ticket_without_a_route_reaches_only_the_admin(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    await RoutingRule.filter(ticket_type=TicketType.QUESTION).delete()
+    async with (
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.partner.token, OPENED) as partner,
+    ):
+        question = await open_ticket(gql, desk.alice, "QUESTION")
+        assert question["team"] is None
+        [event] = await receive(admin, 1)
+        assert event["ticket"]["number"] == question["number"]
+        assert event["ticket"]["team"] is None
+        await quiet(admin, support, partner)
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+async def test_drafts_are_never_announced(gql: GraphQLClient, desk: Desk, server: Server) -> None:
+    async with (
+        subscribe(server, desk.alice.token, OPENED) as alice,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, desk.support.token, OPENED) as support,
+    ):
+        draft = await create_draft(gql, desk.alice, "INCIDENT")
+        untyped = await create_draft(gql, desk.alice)
+        for changes in (
+            {"subject": subject("edited")},
+            {"type": "QUESTION", "priority": "P1"},
+            {"description": "More details, still a draft"},
+        ):
+            data = await gql.data(
+                UPDATE_DRAFT, {"input": {"id": draft["id"], **changes}}, token=desk.alice.token
+            )
+            assert data["updateDraft"]["userErrors"] == []
+        data = await gql.data(
+            UPDATE_DRAFT,
+            {"input": {"id": untyped["id"], "type": "INCIDENT"}},
+            token=desk.alice.token,
+        )
+        assert data["updateDraft"]["userErrors"] == []
+        data = await gql.data(
+            DELETE_DRAFT, {"input": {"id": untyped["id"]}}, token=desk.alice.token
+        )
+        assert data["deleteDraft"]["deletedId"] == untyped["id"]
+        await quiet(alice, admin, support)
+
+        submitted = await submit(gql, desk.alice, draft["id"])
+        for sub in (alice, admin, support):
+            [event] = await receive(sub, 1)
+            assert event["ticket"]["number"] == submitted["number"]
+            assert event["ticket"]["status"] == "OPEN"
+        await quiet(alice, admin, support)
+
+
+async def test_failed_submission_announces_nothing(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with subscribe(server, desk.admin.token, OPENED) as admin:
+        untyped = await create_draft(gql, desk.alice)
+        body = await gql.data(SUBMIT, {"input": {"id": untyped["id"]}}, token=desk.alice.token)
+        assert body["submitTicket"]["userErrors"], body
+        submitted = await open_ticket(gql, desk.alice, "INCIDENT")
+        again = await gql.data(SUBMIT, {"input": {"id": submitted["id"]}}, token=desk.alice.token)
+        assert again["submitTicket"]["userErrors"][0]["code"] == "INVALID_STATE"
+        assert await numbers(admin, 1) == [submitted["number"]]
+        await admin.nothing_within(QUIET)
+
+
+# --- filter ----------------------------------------------------------------------------------
+
+
+async def test_type_filter(gql: GraphQLClient, desk: Desk, server: Server) -> None:
+    wanted = {"filter": {"type": ["INCIDENT", "FEATURE_REQUEST"]}}
+    async with subscribe(server, desk.admin.token, OPENED, wanted) as admin:
+        await open_ticket(gql, desk.alice, "QUESTION")
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        await open_ticket(gql, desk.alice, "QUESTION")
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+        assert await numbers(admin, 2) == [incident["number"], feature["number"]]
+        await admin.nothing_within(QUIET)
+
+
+async def test_priority_filter(gql: GraphQLClient, desk: Desk, server: Server) -> None:
+    wanted = {"filter": {"priority": ["P1", "P4"]}}
+    async with subscribe(server, desk.admin.token, OPENED, wanted) as admin:
+        await open_ticket(gql, desk.alice, "INCIDENT")  # P2 by default
+        urgent_question = await open_ticket(gql, desk.alice, "QUESTION", "P1")
+        await open_ticket(gql, desk.alice, "QUESTION")  # P3 by default
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")  # P4 by default
+        events = await receive(admin, 2)
+        assert [e["ticket"]["number"] for e in events] == [
+            urgent_question["number"],
+            feature["number"],
+        ]
+        assert [e["ticket"]["priority"] for e in events] == ["P1", "P4"]
+        await admin.nothing_within(QUIET)
+
+
+async def test_team_filter(gql: GraphQLClient, desk: Desk, server: Server) -> None:
+    wanted = {"filter": {"teamId": await team_gid("Product")}}
+    async with subscribe(server, desk.admin.token, OPENED, wanted) as admin:
+        await open_ticket(gql, desk.alice, "INCIDENT")
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+        await open_ticket(gql, desk.alice, "QUESTION")
+        [event] = await receive(admin, 1)
+        assert event["ticket"]["number"] == feature["number"]
+        assert event["ticket"]["team"] == {"name": "Product"}
+        await admin.nothing_within(QUIET)
+
+
+async def test_filter_criteria_combine(gql: GraphQLClient, desk: Desk, server: Server) -> None:
+    wanted = {
+        "filter": {
+            "type": ["INCIDENT", "QUESTION"],
+            "priority": ["P1"],
+            "teamId": await team_gid("Support"),
+        }
+    }
+    async with subscribe(server, desk.support.token, OPENED, wanted) as support:
+        await open_ticket(gql, desk.alice, "INCIDENT")  # P2
+        await open_ticket(gql, desk.alice, "FEATURE_REQUEST", "P1")  # Product
+        urgent = await open_ticket(gql, desk.alice, "QUESTION", "P1")
+        assert await numbers(support, 1) == [urgent["number"]]
+        await support.nothing_within(QUIET)
+
+
+# --- order, uniqueness, cursors --------------------------------------------------------------
+
+
+async def test_events_arrive_in_submission_order_each_exactly_once(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    drafts = [await create_draft(gql, desk.alice, "INCIDENT") for _ in range(6)]
+    # Submit in an order different from creation, so the order is the submission's.
+    order = [drafts[i] for i in (3, 0, 5, 1, 4, 2)]
+    async with (
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, desk.support.token, OPENED) as support,
+    ):
+        submitted = [await submit(gql, desk.alice, d["id"]) for d in order]
+        expected = [t["number"] for t in submitted]
+        assert await numbers(admin, len(expected)) == expected
+        assert await numbers(support, len(expected)) == expected
+        await quiet(admin, support)
+
+
+async def test_concurrent_submissions_each_arrive_exactly_once(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    drafts = [await create_draft(gql, desk.alice, "QUESTION") for _ in range(5)]
+    async with (
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, desk.support.token, OPENED) as support,
+    ):
+        submitted = await asyncio.gather(*(submit(gql, desk.alice, d["id"]) for d in drafts))
+        received = await numbers(admin, len(drafts))
+        assert sorted(received) == sorted(t["number"] for t in submitted)
+        assert len(set(received)) == len(received)
+        # One feed, one order: every subscriber sees the same sequence.
+        assert await numbers(support, len(drafts)) == received
+        await quiet(admin, support)
+
+
+async def test_racing_submissions_of_one_draft_announce_it_once(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    draft = await create_draft(gql, desk.alice, "INCIDENT")
+    async with subscribe(server, desk.admin.token, OPENED) as admin:
+        bodies = await asyncio.gather(
+            *(
+                gql.data(SUBMIT, {"input": {"id": draft["id"]}}, token=desk.alice.token)
+                for _ in range(4)
+            )
+        )
+        opened = [b for b in bodies if b["submitTicket"]["ticket"] is not None]
+        assert len(opened) == 1, bodies
+        assert await numbers(admin, 1) == [draft["number"]]
+        await admin.nothing_within(QUIET)
+
+
+async def test_cursor_is_an_opaque_string_different_per_event(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with subscribe(server, desk.admin.token, OPENED) as admin:
+        submitted = [await open_ticket(gql, desk.alice, "INCIDENT") for _ in range(3)]
+        events = await receive(admin, 3)
+    cursors = [e["cursor"] for e in events]
+    assert all(isinstance(c, str) and c.strip() for c in cursors), cursors
+    assert len(set(cursors)) == len(cursors), cursors
+    for cursor, ticket in zip(cursors, submitted, strict=True):
+        # Opaque: not a bare position, number or database key.
+        assert not cursor.strip().isdigit(), cursor
+        assert cursor not in (str(ticket["number"]), ticket["id"]), cursor
+
+
+# --- authentication of connection_init ----------------------------------------------------------
+
+
+ACCEPTED_PAYLOADS: dict[str, Callable[[str], dict[str, str]]] = {
+    "Authorization": lambda token: {"Authorization": f"Bearer {token}"},
+    "authorization": lambda token: {"authorization": f"Bearer {token}"},
+    "AUTHORIZATION": lambda token: {"AUTHORIZATION": f"Bearer {token}"},
+    "authToken": lambda token: {"authToken": token},
+}
+
+
+@pytest.mark.parametrize("key", list(ACCEPTED_PAYLOADS))
+async def test_connection_init_accepts_token(
+    key: str, gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with open_socket(server, ACCEPTED_PAYLOADS[key](desk.support.token)) as ws:
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        assert ack["type"] == "connection_ack", ack
+        listening = feed.subscriber_count()
+        await send_subscribe(ws, OPENED)
+        await listening_beyond(listening)
+        sub = Subscription(ws)
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        # The connection acts as the support handler: their team's ticket, not Product's.
+        await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+        assert await numbers(sub, 1) == [incident["number"]]
+        await sub.nothing_within(QUIET)
+
+
+def _expired(person: Person) -> str:
+    past = datetime.now(UTC) - timedelta(hours=2)
+    claims = {"sub": str(person.id), "iat": past, "exp": past + timedelta(hours=1)}
+    return jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+
+
+def _foreign_key(person: Person) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": str(person.id), "iat": now, "exp": now + timedelta(hours=1)}
+    return jwt.encode(claims, "another-secret-key-that-is-long-enough-too", algorithm="HS256")
+
+
+REFUSED_PAYLOADS: dict[str, Callable[[Person], Any]] = {
+    "no payload": lambda person: None,
+    "empty payload": lambda person: {},
+    "garbage token": lambda person: {"Authorization": "Bearer not-a-token"},
+    "garbage authToken": lambda person: {"authToken": "garbage.garbage.garbage"},
+    "empty bearer": lambda person: {"Authorization": "Bearer "},
+    "empty authToken": lambda person: {"authToken": ""},
+    "expired token": lambda person: {"Authorization": f"Bearer {_expired(person)}"},
+    "expired authToken": lambda person: {"authToken": _expired(person)},
+    "token signed with another key": lambda person: {
+        "Authorization": f"Bearer {_foreign_key(person)}"
+    },
+    "other scheme": lambda person: {"Authorization": f"Basic {person.token}"},
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_PAYLOADS))
+async def test_connection_init_without_a_valid_token_is_refused(
+    case: str, make_person: MakePerson, server: Server
+) -> None:
+    person = await make_person(Role.HANDLER)
+    async with open_socket(server, REFUSED_PAYLOADS[case](person)) as ws:
+        assert await close_code(ws) == 4403
+
+
+async def test_token_of_a_deactivated_user_is_refused(
+    make_person: MakePerson, server: Server
+) -> None:
+    person = await make_person(Role.ADMIN)
+    await User.filter(id=person.id).update(is_active=False)
+    for payload in (
+        {"Authorization": f"Bearer {person.token}"},
+        {"authToken": person.token},
+    ):
+        async with open_socket(server, payload) as ws:
+            assert await close_code(ws) == 4403
+
+
+async def test_token_of_a_deleted_user_is_refused(server: Server, make_person: MakePerson) -> None:
+    ghost = await make_person(Role.ADMIN)
+    await User.filter(id=ghost.id).delete()
+    async with open_socket(server, {"Authorization": f"Bearer {ghost.token}"}) as ws:
+        assert await close_code(ws) == 4403
+
+
+async def test_subscribe_after_a_refused_init_never_runs(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    listening = feed.subscriber_count()
+    async with (
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        open_socket(server, {"Authorization": "Bearer forged"}) as ws,
+    ):
+        # Pipelined right behind the refused init, as a hurried client would.
+        await send_subscribe(ws, OPENED)
+        code = await close_code(ws)
+        assert code == 4403
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(admin, 1) == [incident["number"]]
+        assert feed.subscriber_count() == listening + 1
+
+
+async def test_subscribe_without_connection_init_is_refused(server: Server) -> None:
+    async with websockets.connect(
+        server.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=5
+    ) as ws:
+        await send_subscribe(ws, OPENED)
+        assert await close_code(ws) == 4401
+
+
+# --- losing access while subscribed ---------------------------------------------------------------
+
+
+async def test_user_deactivated_after_subscribing_stops_receiving(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with (
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        first = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(support, 1) == [first["number"]]
+        await User.filter(id=desk.support.id).update(is_active=False)
+        second = await open_ticket(gql, desk.alice, "INCIDENT")
+        third = await open_ticket(gql, desk.alice, "QUESTION")
+        assert await numbers(admin, 3) == [first["number"], second["number"], third["number"]]
+        await no_event_within(support)
+
+
+async def test_handler_demoted_after_subscribing_stops_receiving_team_tickets(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with (
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        first = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(support, 1) == [first["number"]]
+        await User.filter(id=desk.support.id).update(role=Role.REQUESTER)
+        second = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(admin, 2) == [first["number"], second["number"]]
+        await no_event_within(support)
+
+
+async def test_requester_deactivated_after_subscribing_stops_receiving_own_tickets(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    first = await create_draft(gql, desk.alice, "QUESTION")
+    second = await create_draft(gql, desk.alice, "QUESTION")
+    alice = await desk.alice.actor()
+    async with (
+        subscribe(server, desk.alice.token, OPENED) as alice_feed,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        await submit(gql, desk.alice, first["id"])
+        assert await numbers(alice_feed, 1) == [first["number"]]
+        await User.filter(id=desk.alice.id).update(is_active=False)
+        # Her own ticket is opened after she was deactivated (a submission in flight).
+        await tickets.submit_ticket(actor=alice, ticket_id=pk_of(second["id"], "Ticket") or 0)
+        assert await numbers(admin, 2) == [first["number"], second["number"]]
+        await no_event_within(alice_feed)
+
+
+async def test_handler_removed_from_a_team_stops_receiving_its_tickets(
+    gql: GraphQLClient, desk: Desk, server: Server, make_person: MakePerson
+) -> None:
+    both = await make_person(Role.HANDLER, ["Support", "Product"])
+    async with (
+        subscribe(server, both.token, OPENED) as handler,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        before = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(handler, 1) == [before["number"]]
+        support_team = await Team.get(name="Support")
+        removed = await Membership.filter(user_id=both.id, team_id=support_team.id).delete()
+        assert removed
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        feature = await open_ticket(gql, desk.alice, "FEATURE_REQUEST")
+        question = await open_ticket(gql, desk.alice, "QUESTION")
+        assert await numbers(admin, 4) == [
+            before["number"],
+            incident["number"],
+            feature["number"],
+            question["number"],
+        ]
+        # Still connected and still in Product: only Product's ticket comes through.
+        assert await numbers(handler, 1) == [feature["number"]]
+        await handler.nothing_within(QUIET)
+
+
+async def test_external_handler_removed_from_their_team_stops_receiving(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    await set_route(ticket_type=TicketType.QUESTION, team_name="Partner")
+    async with (
+        subscribe(server, desk.partner.token, OPENED) as partner,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+    ):
+        before = await open_ticket(gql, desk.alice, "QUESTION")
+        assert await numbers(partner, 1) == [before["number"]]
+        await Membership.filter(user_id=desk.partner.id).delete()
+        after = await open_ticket(gql, desk.alice, "QUESTION")
+        assert await numbers(admin, 2) == [before["number"], after["number"]]
+        await no_event_within(partner)
+
+
+# --- the protocol -------------------------------------------------------------------------------
+
+
+async def test_no_connection_init_within_the_timeout_closes_the_socket(server: Server) -> None:
+    limit = server.settings.connection_init_timeout.total_seconds()
+    async with websockets.connect(
+        server.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=5
+    ) as ws:
+        started = asyncio.get_running_loop().time()
+        assert await close_code(ws, seconds=limit + 4) == 4408
+        waited = asyncio.get_running_loop().time() - started
+        assert limit - 0.5 <= waited <= limit + 3, waited
+
+
+async def test_legacy_graphql_ws_subprotocol_is_refused(
+    make_person: MakePerson, server: Server
+) -> None:
+    admin = await make_person(Role.ADMIN)
+    try:
+        ws = await websockets.connect(server.ws_url, subprotocols=["graphql-ws"], open_timeout=5)
+    except InvalidHandshake:
+        return  # refused at the handshake
+    async with ws:
+        assert ws.subprotocol != "graphql-ws"
+        # Speak the legacy protocol anyway: nothing may be served.
+        init = {"type": "connection_init", "payload": {"authToken": admin.token}}
+        start = {"id": "1", "type": "start", "payload": {"query": OPENED}}
+        with contextlib.suppress(ConnectionClosed):  # the server may have closed already
+            await ws.send(json.dumps(init))
+            await ws.send(json.dumps(start))
+        assert await close_code(ws) == 4406
+
+
+async def test_ping_gets_a_pong(make_person: MakePerson, server: Server) -> None:
+    person = await make_person()
+    async with acknowledged(server, person.token) as ws:
+        await ping_pong(ws)
+        await ws.send(json.dumps({"type": "ping", "payload": {"at": "now"}}))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        assert reply["type"] == "pong", reply
+
+
+async def test_after_gives_a_clear_error_on_that_subscription(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with acknowledged(server, desk.admin.token) as ws:
+        listening = feed.subscriber_count()
+        await send_subscribe(ws, OPENED, {"after": "some-cursor"})
+        errors = await operation_errors(ws)
+        text = " ".join(e["message"] for e in errors)
+        assert "after" in text, text
+        assert feed.subscriber_count() == listening
+        # The socket survives and still serves the feed.
+        await ping_pong(ws)
+        sub = Subscription(ws)
+        await send_subscribe(ws, OPENED, op_id="2")
+        await listening_beyond(listening)
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        message = await sub.next(3)
+        assert message["type"] == "next", message
+        assert message["id"] == "2", message
+        assert message["payload"]["data"]["ticketOpened"]["ticket"]["number"] == incident["number"]
+
+
+async def test_unknown_subscription_field_gets_an_error_message(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with acknowledged(server, desk.admin.token) as ws:
+        await send_subscribe(ws, UNKNOWN_FIELD)
+        message = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        assert message["type"] == "error", message
+        assert message["id"] == "1", message
+        assert any("ticketClosed" in e["message"] for e in message["payload"]), message
+        await ping_pong(ws)
+    # The server still serves others.
+    async with subscribe(server, desk.admin.token, OPENED) as admin:
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(admin, 1) == [incident["number"]]
+
+
+async def test_bad_filter_id_gets_an_error_not_a_crash(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    ticket_id = (await create_draft(gql, desk.alice, "INCIDENT"))["id"]
+    async with acknowledged(server, desk.admin.token) as ws:
+        await send_subscribe(ws, OPENED, {"filter": {"teamId": ticket_id}})
+        errors = await operation_errors(ws)
+        assert any("teamId" in e["message"] for e in errors), errors
+        await ping_pong(ws)
+
+
+async def test_several_subscribers_receive_the_same_event(
+    gql: GraphQLClient, desk: Desk, server: Server, make_person: MakePerson
+) -> None:
+    colleague = await make_person(Role.HANDLER, ["Support"])
+    async with (
+        subscribe(server, desk.admin.token, OPENED) as admin_one,
+        subscribe(server, desk.admin.token, OPENED) as admin_two,
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, colleague.token, OPENED) as other_support,
+        subscribe(server, desk.alice.token, OPENED) as author,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        subs = (admin_one, admin_two, support, other_support, author)
+        received = await asyncio.gather(*(receive(sub, 1) for sub in subs))
+        assert {events[0]["ticket"]["number"] for events in received} == {incident["number"]}
+        assert {events[0]["ticket"]["id"] for events in received} == {incident["id"]}
+        await quiet(*subs)
+
+
+# --- origins ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://allowed.example",
+        "https://allowed.example.evil.example",
+        "https://allowed.example:8443",
+        "null",
+    ],
+)
+async def test_websocket_from_a_disallowed_origin_is_refused(
+    origin: str, make_person: MakePerson, server: Server
+) -> None:
+    admin = await make_person(Role.ADMIN)
+    try:
+        async with open_socket(
+            server, {"Authorization": f"Bearer {admin.token}"}, origin=origin
+        ) as ws:
+            code = await close_code(ws)
+    except InvalidHandshake:
+        return  # refused at the handshake (HTTP 403)
+    assert code in (1008, 4403), code  # or refused after the handshake, before any ack
+
+
+async def test_websocket_from_the_allowed_origin_is_accepted(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    assert "https://allowed.example" in server.settings.allowed_origins
+    async with open_socket(
+        server, {"Authorization": f"Bearer {desk.admin.token}"}, origin="https://allowed.example"
+    ) as ws:
+        ack = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        assert ack["type"] == "connection_ack", ack
+        listening = feed.subscriber_count()
+        await send_subscribe(ws, OPENED)
+        await listening_beyond(listening)
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(Subscription(ws), 1) == [incident["number"]]
