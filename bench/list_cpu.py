@@ -47,12 +47,23 @@ def main() -> None:
     folder = tempfile.mkdtemp()
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite://{folder}/bench.sqlite3"
     if url.startswith("postgres"):
-        subprocess.run(["psql", url.replace("postgres://", "postgresql://", 1), "-qc",
-                        "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"], check=True)
+        subprocess.run(
+            [
+                "psql",
+                url.replace("postgres://", "postgresql://", 1),
+                "-qc",
+                "DROP SCHEMA public CASCADE; CREATE SCHEMA public;",
+            ],
+            check=True,
+        )
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-bench-secret-key"}
-    server = subprocess.Popen(["support-desk", "serve", "--demo", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["support-desk", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/graphql"
     try:
         with httpx.Client(timeout=10) as client:
@@ -62,9 +73,14 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            login = client.post(base, json={"query": 'mutation { login(input: {email: '
-                                             '"admin@example.com", password: "demo-password"})'
-                                             " { token } }"}).json()
+            login = client.post(
+                base,
+                json={
+                    "query": "mutation { login(input: {email: "
+                    '"admin@example.com", password: "demo-password"})'
+                    " { token } }"
+                },
+            ).json()
             headers = {"authorization": f"Bearer {login['data']['login']['token']}"}
             print(f"database: {url.split('://')[0]}, {requests} sequential requests each")
             for name, query in QUERIES.items():
@@ -78,8 +94,10 @@ def main() -> None:
                     latencies.append(time.perf_counter() - start)
                     assert "errors" not in response.json(), response.text
                 spent = cpu_seconds(server.pid) - before
-                print(f"{name}: server CPU {spent / requests * 1000:.2f} ms/request, "
-                      f"p50 {statistics.median(latencies) * 1000:.2f} ms")
+                print(
+                    f"{name}: server CPU {spent / requests * 1000:.2f} ms/request, "
+                    f"p50 {statistics.median(latencies) * 1000:.2f} ms"
+                )
     finally:
         server.terminate()
         server.wait(10)

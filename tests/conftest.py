@@ -27,8 +27,8 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from app.config import Settings, use_settings
 from app.main import create_app
 from app.models import Counter, Membership, RoutingRule, Team, Ticket, TicketEvent, User
-from app.models.enums import Role, TeamKind, TicketType
-from app.services import auth, feed
+from app.models.enums import Priority, Role, TeamKind, TicketType
+from app.services import auth, feed, tickets
 from app.services.actors import Actor, load_actor
 from app.services.routing import set_route
 from app.services.teams import ensure_team
@@ -243,8 +243,29 @@ async def desk(make_person: MakePerson) -> Desk:
     )
 
 
-async def route_to(ticket_type: TicketType, team: str) -> None:
-    await set_route(ticket_type=ticket_type, team_name=team)
+async def make_ticket(
+    person: Person,
+    subject: str = "Something does not work at all",
+    *,
+    type: TicketType | None = TicketType.INCIDENT,
+    priority: Priority | None = None,
+    description: str | None = None,
+    reference: str | None = None,
+    submit: bool = True,
+) -> Ticket:
+    """A ticket of person's, made through the services: submitted unless submit=False."""
+    actor = await person.actor()
+    ticket = await tickets.create_draft(
+        actor=actor,
+        subject=subject,
+        type=type,
+        priority=priority,
+        description=description,
+        reference=reference,
+    )
+    if submit:
+        ticket = await tickets.submit_ticket(actor=actor, ticket_id=ticket.id)
+    return ticket
 
 
 # --- The live feed over a real websocket ------------------------------------------------------

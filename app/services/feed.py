@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from app.models import Ticket
-from app.models.enums import Priority, TicketType
 from app.services.actors import Actor, load_actor
-from app.services.visibility import visible_tickets
+from app.services.ticket_list import TicketFilter, matching_tickets
 
 SUBSCRIBER_QUEUE_SIZE = 1_000
 
@@ -30,11 +29,9 @@ class Delivery(NamedTuple):
     viewer: Actor
 
 
-@dataclass(frozen=True)
-class FeedFilter:
-    type: list[TicketType] | None = None
-    priority: list[Priority] | None = None
-    team_id: int | None = None
+# The feed takes the list's filter (clients send its type, priority and team fields),
+# so that a ticket matches the feed exactly when it would match the list.
+FeedFilter = TicketFilter
 
 
 class SubscriberTooSlow(Exception):
@@ -119,13 +116,7 @@ async def ticket_opened_stream(*, actor: Actor, flt: FeedFilter) -> AsyncIterato
             current = await load_actor(actor.id)
             if current is None:
                 return
-            query = visible_tickets(current).filter(id=event.ticket_id)
-            if flt.type is not None:
-                query = query.filter(type__in=list(flt.type))
-            if flt.priority is not None:
-                query = query.filter(priority__in=list(flt.priority))
-            if flt.team_id is not None:
-                query = query.filter(team_id=flt.team_id)
+            query = matching_tickets(current, flt).filter(id=event.ticket_id)
             ticket = await query.first()
             if ticket is not None:
                 yield Delivery(event.position, ticket, current)

@@ -67,7 +67,10 @@ class TicketFilter:
     overdue: bool | None = None
 
 
-def _filtered(actor: Actor, flt: TicketFilter, now: datetime) -> QuerySet[Ticket]:
+def matching_tickets(
+    actor: Actor, flt: TicketFilter, now: datetime | None = None
+) -> QuerySet[Ticket]:
+    """The tickets the actor may see that match the filter."""
     query = visible_tickets(actor)
     if flt.status is not None:
         query = query.filter(status__in=list(flt.status))
@@ -93,7 +96,7 @@ def _filtered(actor: Actor, flt: TicketFilter, now: datetime) -> QuerySet[Ticket
         if needle:
             query = query.filter(search_text__contains=needle)
     if flt.overdue is not None:
-        overdue = sla.overdue_q(now)
+        overdue = sla.overdue_q(now or datetime.now(UTC))
         query = query.filter(overdue if flt.overdue else ~overdue)
     return query
 
@@ -102,7 +105,7 @@ async def list_tickets(
     *, actor: Actor, flt: TicketFilter, order: TicketOrder, window: Window
 ) -> Page[Ticket]:
     """One page of the tickets the actor may see, matching the filter."""
-    query = _filtered(actor, flt, datetime.now(UTC))
+    query = matching_tickets(actor, flt)
     return await fetch_page(
         query,
         tag=order.tag,
@@ -114,7 +117,7 @@ async def list_tickets(
 
 async def count_tickets(*, actor: Actor, flt: TicketFilter) -> int:
     """How many tickets the actor may see match the filter, all pages together."""
-    return await _filtered(actor, flt, datetime.now(UTC)).count()
+    return await matching_tickets(actor, flt).count()
 
 
 def ticket_cursor(ticket: Ticket, order: TicketOrder) -> str:

@@ -332,37 +332,23 @@ async def adjust_ticket(
         )
         if not updated:
             raise _changed_meanwhile(ticket)
+        recorded: list[tuple[str, object, object]] = []
         if "type" in diff:
-            await _record(
-                ticket.id,
-                actor,
-                TicketEventKind.ADJUSTED,
-                now,
-                field="type",
-                old=ticket.type,
-                new=diff["type"],
-                reason=reason_text,
-            )
+            recorded.append(("type", ticket.type, diff["type"]))
         if "team_id" in diff:
-            await _record(
-                ticket.id,
-                actor,
-                TicketEventKind.ADJUSTED,
-                now,
-                field="team",
-                old=await _team_name(ticket.team_id),  # type: ignore[attr-defined]
-                new=await _team_name(diff["team_id"]),
-                reason=reason_text,
-            )
+            old_team = await _team_name(ticket.team_id)  # type: ignore[attr-defined]
+            recorded.append(("team", old_team, await _team_name(diff["team_id"])))
         if "priority" in diff:
+            recorded.append(("priority", ticket.priority, diff["priority"]))
+        for field, old, new in recorded:
             await _record(
                 ticket.id,
                 actor,
                 TicketEventKind.ADJUSTED,
                 now,
-                field="priority",
-                old=ticket.priority,
-                new=diff["priority"],
+                field=field,
+                old=old,
+                new=new,
                 reason=reason_text,
             )
     return await Ticket.get(id=ticket.id)

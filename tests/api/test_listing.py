@@ -14,7 +14,7 @@ from app.models import Team, Ticket
 from app.models.enums import Priority, TicketStatus, TicketType
 from app.schema.ids import to_global_id
 from app.services import tickets as ticket_service
-from tests.conftest import Desk, GraphQLClient, Person
+from tests.conftest import Desk, GraphQLClient, Person, make_ticket
 
 TICKETS = """
 query Tickets(
@@ -62,30 +62,6 @@ PRIORITIES: list[Priority | None] = [None, Priority.P1, None, Priority.P4, Prior
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------
-
-
-async def make_ticket(
-    person: Person,
-    subject: str = "Something does not work at all",
-    *,
-    type: TicketType | None = TicketType.INCIDENT,
-    priority: Priority | None = None,
-    description: str | None = None,
-    reference: str | None = None,
-    submit: bool = True,
-) -> Ticket:
-    actor = await person.actor()
-    ticket = await ticket_service.create_draft(
-        actor=actor,
-        subject=subject,
-        type=type,
-        priority=priority,
-        description=description,
-        reference=reference,
-    )
-    if submit:
-        ticket = await ticket_service.submit_ticket(actor=actor, ticket_id=ticket.id)
-    return ticket
 
 
 def sort_key(field: str) -> Callable[[Ticket], tuple[Any, ...]]:

@@ -12,12 +12,20 @@ import jwt
 import pytest
 
 from app.models import Membership, Team, Ticket, TicketEvent, User
-from app.models.enums import Priority, Role, TicketStatus, TicketType
+from app.models.enums import Role, TicketStatus, TicketType
 from app.schema.ids import to_global_id
 from app.services import auth
 from app.services import tickets as ticket_service
 from app.services.routing import set_route
-from tests.conftest import PASSWORD, TEST_SECRET, Desk, GraphQLClient, MakePerson, Person
+from tests.conftest import (
+    PASSWORD,
+    TEST_SECRET,
+    Desk,
+    GraphQLClient,
+    MakePerson,
+    Person,
+    make_ticket,
+)
 
 LIST = """
 query List($filter: TicketFilter, $first: Int) {
@@ -91,23 +99,6 @@ mutation Login($email: String!, $password: String!) {
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------
-
-
-async def make_ticket(
-    person: Person,
-    subject: str,
-    *,
-    type: TicketType | None = TicketType.INCIDENT,
-    priority: Priority | None = None,
-    submit: bool = True,
-) -> Ticket:
-    actor = await person.actor()
-    ticket = await ticket_service.create_draft(
-        actor=actor, subject=subject, type=type, priority=priority
-    )
-    if submit:
-        ticket = await ticket_service.submit_ticket(actor=actor, ticket_id=ticket.id)
-    return ticket
 
 
 def gid(type_name: str, pk: int) -> str:

@@ -11,7 +11,6 @@ import pytest
 
 from app.models import Team, Ticket
 from app.models.enums import Priority, TicketStatus, TicketType
-from app.services import tickets as ticket_service
 from app.services.errors import DomainError, ErrorCode
 from app.services.pagination import (
     PAGE_DEFAULT,
@@ -35,7 +34,7 @@ from app.services.ticket_list import (
     ticket_cursor,
 )
 from app.services.validation import SEARCH_MAX
-from tests.conftest import Desk, Person
+from tests.conftest import Desk, Person, make_ticket
 
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,30 +44,6 @@ PRIORITY = ORDER_COLUMNS[OrderField.PRIORITY]
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------
-
-
-async def make_ticket(
-    person: Person,
-    subject: str,
-    *,
-    type: TicketType | None = TicketType.INCIDENT,
-    priority: Priority | None = None,
-    description: str | None = None,
-    reference: str | None = None,
-    submit: bool = True,
-) -> Ticket:
-    actor = await person.actor()
-    ticket = await ticket_service.create_draft(
-        actor=actor,
-        subject=subject,
-        type=type,
-        priority=priority,
-        description=description,
-        reference=reference,
-    )
-    if submit:
-        ticket = await ticket_service.submit_ticket(actor=actor, ticket_id=ticket.id)
-    return ticket
 
 
 async def seed_nullable(desk: Desk) -> list[Ticket]:

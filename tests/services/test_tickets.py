@@ -349,7 +349,7 @@ async def test_a_rolled_back_submission_reaches_no_subscriber(
         assert not next_event.done(), next_event.result()
 
         await tickets.submit_ticket(actor=alice, ticket_id=ticket.id)
-        _, received = await asyncio.wait_for(next_event, 5)
+        _, received, _ = await asyncio.wait_for(next_event, 5)
         assert received.id == ticket.id
         assert received.status == TicketStatus.OPEN
 
