@@ -46,16 +46,26 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
 
 def _serve(args: argparse.Namespace) -> None:
     settings = _settings()
-    if args.demo:
-        asyncio.run(_with_database(settings, _load_demo))
+    if args.workers > 1 and settings.is_sqlite:
+        raise ConfigError(
+            "SQLite serves a single process: set DATABASE_URL to a PostgreSQL database "
+            "to run several workers"
+        )
+    # Migrate (and load the demo) once, here, before any worker starts.
+    asyncio.run(_with_database(settings, _load_demo if args.demo else _nothing))
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_migrated_app",
         factory=True,
         host=args.host,
         port=args.port,
         reload=args.reload,
+        workers=args.workers,
         proxy_headers=True,
     )
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _load_demo() -> None:
@@ -125,6 +135,12 @@ def _export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {target}")
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="support-desk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true", help="restart when the code changes")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (PostgreSQL only)"
+    )
     serve.add_argument("--demo", action="store_true", help="load demo data into an empty database")
     serve.set_defaults(run=_serve)
 

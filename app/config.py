@@ -37,6 +37,12 @@ def parse_duration(name: str, text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def parse_count(name: str, text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ConfigError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -49,6 +55,10 @@ class Settings:
         }
     )
     connection_init_timeout: timedelta = timedelta(seconds=5)
+    broker_url: str = ""
+    feed_retention: timedelta = timedelta(days=30)
+    feed_queue_size: int = 1_000
+    max_subscriptions_per_connection: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -62,6 +72,9 @@ class Settings:
             for p, d in DEFAULT_RESPONSE_DELAYS.items()
         }
         origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        broker_url = env.get("BROKER_URL", "").strip()
+        if broker_url and not broker_url.startswith(("redis://", "rediss://")):
+            raise ConfigError(f"BROKER_URL must be a redis:// URL, not {broker_url!r}")
         return cls(
             database_url=database_url,
             secret_key=env.get("SECRET_KEY", "").strip() or _local_secret(database_url),
@@ -70,6 +83,13 @@ class Settings:
             response_delays=delays,
             connection_init_timeout=parse_duration(
                 "CONNECTION_INIT_TIMEOUT", env.get("CONNECTION_INIT_TIMEOUT", "5s")
+            ),
+            broker_url=broker_url,
+            feed_retention=parse_duration("FEED_RETENTION", env.get("FEED_RETENTION", "30d")),
+            feed_queue_size=parse_count("FEED_QUEUE_SIZE", env.get("FEED_QUEUE_SIZE", "1000")),
+            max_subscriptions_per_connection=parse_count(
+                "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                env.get("MAX_SUBSCRIPTIONS_PER_CONNECTION", "20"),
             ),
         )
 

@@ -18,6 +18,14 @@ from app.config import Settings, use_settings
 from app.db import apply_migrations, tortoise_config
 from app.graphql_app import GraphQLApp
 from app.schema import schema
+from app.services.brokers import make_broker
+from app.services.feed import start_feed, stop_feed
+
+
+def create_migrated_app() -> Starlette:
+    """The app for `support-desk serve`, which applied the migrations before starting
+    its workers (several workers must not race to migrate)."""
+    return create_app(migrate=False)
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
@@ -28,6 +36,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=settings.connection_init_timeout,
         allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
     @asynccontextmanager
@@ -35,7 +44,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         if migrate:
             await apply_migrations(settings)
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            await start_feed(
+                make_broker(settings.database_url, settings.broker_url),
+                queue_size=settings.feed_queue_size,
+                retention=settings.feed_retention,
+            )
+            try:
+                yield
+            finally:
+                await stop_feed()
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")

@@ -1,8 +1,18 @@
 """Tortoise models: data and constraints only; the rules live in app.services."""
 
+from app.models.feed import FeedEvent
 from app.models.routing import RoutingRule
 from app.models.teams import Membership, Team
 from app.models.tickets import Counter, Ticket, TicketEvent
 from app.models.users import User
 
-__all__ = ["Counter", "Membership", "RoutingRule", "Team", "Ticket", "TicketEvent", "User"]
+__all__ = [
+    "Counter",
+    "FeedEvent",
+    "Membership",
+    "RoutingRule",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "User",
+]

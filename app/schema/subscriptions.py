@@ -15,7 +15,9 @@ from app.schema.queries import id_argument
 from app.schema.types import TicketNode
 from app.schema.values import value
 from app.services import feed
-from app.services.pagination import encode_cursor
+from app.services.pagination import Column, decode_cursor, encode_cursor
+
+FEED_COLUMNS = (Column("position"),)
 
 
 @strawberry.input
@@ -47,11 +49,8 @@ class Subscription:
         after: str | None = strawberry.UNSET,
     ) -> AsyncGenerator[TicketOpenedEvent, None]:
         actor = require_actor(info)
-        if value(after) is not None:
-            raise GraphQLError(
-                "resuming the feed with `after` is not available yet",
-                extensions={"code": "BAD_REQUEST"},
-            )
+        given = value(after)
+        resume = decode_cursor("feed", given, FEED_COLUMNS, "after")[0] if given else None
         flt = feed.FeedFilter()
         if filter:
             flt = feed.FeedFilter(
@@ -59,9 +58,13 @@ class Subscription:
                 priority=value(filter.priority),
                 team_id=id_argument(value(filter.team_id), "Team", "filter.teamId"),
             )
-        async for position, ticket, viewer in feed.ticket_opened_stream(actor=actor, flt=flt):
-            # Nested fields of this event are resolved for the viewer as they are now.
-            info.context.loaders = Loaders(viewer, cache=False)
-            yield TicketOpenedEvent(
-                cursor=encode_cursor("feed", [position]), ticket=TicketNode.from_model(ticket)
-            )
+        stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
+        try:
+            async for position, ticket, viewer in stream:
+                # Nested fields of this event are resolved for the viewer as they are now.
+                info.context.loaders = Loaders(viewer, cache=False)
+                yield TicketOpenedEvent(
+                    cursor=encode_cursor("feed", [position]), ticket=TicketNode.from_model(ticket)
+                )
+        except feed.SubscriberTooSlow as error:
+            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None

@@ -35,6 +35,18 @@ async def load_actor(user_id: int) -> Actor | None:
     return Actor(id=user.id, role=Role(user.role), team_ids=frozenset(team_ids))
 
 
+async def load_actors(user_ids: set[int]) -> dict[int, Actor]:
+    """Fresh actors for the active users among user_ids, in two queries."""
+    users = await User.filter(id__in=list(user_ids), is_active=True).values_list("id", "role")
+    teams: dict[int, set[int]] = {user_id: set() for user_id, _ in users}
+    memberships = Membership.filter(user_id__in=list(teams)).values_list("user_id", "team_id")
+    for user_id, team_id in await memberships:
+        teams[user_id].add(team_id)
+    return {
+        uid: Actor(id=uid, role=Role(role), team_ids=frozenset(teams[uid])) for uid, role in users
+    }
+
+
 async def actor_from_token(token: str | None) -> Actor | None:
     user_id = user_id_from_token(token) if token else None
     return await load_actor(user_id) if user_id is not None else None

@@ -1,24 +1,64 @@
-"""The live feed of opened tickets: a broker behind a small interface, filtered per subscriber."""
+"""The live feed of opened tickets.
+
+Each submission writes a FeedEvent in its own transaction, at a position taken from a
+counter row that the transaction holds until it commits: positions are gapless and in
+commit order. The table is the truth; brokers only wake each process's FeedHub, which
+reads the new events once and hands each to the local subscribers allowed to see it.
+A subscriber that resumes after a position replays the table first, then goes live.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from app.models import Ticket
-from app.services.actors import Actor, load_actor
-from app.services.ticket_list import TicketFilter, matching_tickets
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
-SUBSCRIBER_QUEUE_SIZE = 1_000
+from app.models import Counter, FeedEvent, Ticket
+from app.models.enums import Priority, TicketType
+from app.services.actors import Actor, load_actor, load_actors
+from app.services.errors import ErrorCode, fail
+from app.services.visibility import can_see
+
+logger = logging.getLogger(__name__)
+
+FEED_COUNTER = "feed_position"
+BATCH = 500
+FALLBACK_POLL = 5.0  # seconds: bounds the delay if a wake-up is ever lost
+PURGE_EVERY = 3600.0
+
+
+class Broker(Protocol):
+    """Wakes every process's hub when events were committed."""
+
+    async def announce(self, connection: BaseDBAsyncClient, position: int) -> None:
+        """Inside the submitting transaction (PostgreSQL NOTIFY is delivered at commit)."""
+
+    async def committed(self, position: int) -> None:
+        """After the submitting transaction committed."""
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """Call wake on every announcement and on every (re)connection, until cancelled."""
 
 
 @dataclass(frozen=True)
-class TicketOpened:
-    position: int
-    ticket_id: int
+class FeedFilter:
+    type: list[TicketType] | None = None
+    priority: list[Priority] | None = None
+    team_id: int | None = None
+
+    def matches(self, ticket: Ticket) -> bool:
+        return (
+            (self.type is None or ticket.type in self.type)
+            and (self.priority is None or ticket.priority in self.priority)
+            and (self.team_id is None or ticket.team_id == self.team_id)  # type: ignore[attr-defined]
+        )
 
 
 class Delivery(NamedTuple):
@@ -29,94 +69,225 @@ class Delivery(NamedTuple):
     viewer: Actor
 
 
-# The feed takes the list's filter (clients send its type, priority and team fields),
-# so that a ticket matches the feed exactly when it would match the list.
-FeedFilter = TicketFilter
-
-
 class SubscriberTooSlow(Exception):
     """A subscriber's queue filled up: it is dropped rather than slowing everyone."""
 
 
-class Broker(Protocol):
-    async def publish(self, ticket_id: int) -> None: ...
+class Subscriber:
+    def __init__(self, user_id: int, flt: FeedFilter, queue_size: int) -> None:
+        self.user_id = user_id
+        self.flt = flt
+        self.queue_size = queue_size
+        # One slot more than queue_size for the end-of-stream mark: a dropped subscriber
+        # still receives every event before it, a gap-free prefix.
+        self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(queue_size + 1)
+        self.too_slow = False
+        self.closed = False
 
-    @property
-    def subscriber_count(self) -> int: ...
+    def offer(self, position: int, ticket: Ticket, viewer: Actor | None) -> None:
+        if self.closed:
+            return
+        if viewer is None:  # deactivated meanwhile: the stream ends
+            self._close()
+        elif can_see(viewer, ticket) and self.flt.matches(ticket):
+            if self.queue.qsize() >= self.queue_size:
+                self.too_slow = True
+                self._close()
+            else:
+                self.queue.put_nowait(Delivery(position, ticket, viewer))
 
-    def subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[TicketOpened]]: ...
+    def _close(self) -> None:
+        self.closed = True
+        self.queue.put_nowait(None)
 
 
-class InMemoryBroker:
-    """One process, no persistence: enough while the service runs as a single worker."""
+class FeedHub:
+    """One per process: reads new events once and fans them out to local subscribers."""
 
-    def __init__(self, queue_size: int = SUBSCRIBER_QUEUE_SIZE) -> None:
-        # Each queue holds queue_size events plus room for the end-of-stream mark, so a
-        # dropped subscriber still receives every event before it: a gap-free prefix.
-        self._queues: set[asyncio.Queue[TicketOpened | None]] = set()
-        self._position = 0
-        self._queue_size = queue_size
+    def __init__(self, broker: Broker, *, queue_size: int, retention: timedelta) -> None:
+        self.broker = broker
+        self.queue_size = queue_size
+        self.retention = retention
+        self.head = 0
+        self._subscribers: set[Subscriber] = set()
+        self._wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._queues)
+        return len(self._subscribers)
 
-    async def publish(self, ticket_id: int) -> None:
-        self._position += 1
-        event = TicketOpened(self._position, ticket_id)
-        for queue in list(self._queues):
-            if queue.qsize() < self._queue_size:
-                queue.put_nowait(event)
-            else:
-                self._queues.discard(queue)
-                queue.put_nowait(None)
+    async def start(self) -> None:
+        self.head = await _head()
+        self._tasks = [
+            asyncio.create_task(self.broker.listen(self.wake), name="feed-listener"),
+            asyncio.create_task(self._pump(), name="feed-pump"),
+            asyncio.create_task(self._purge(), name="feed-purge"),
+        ]
 
-    @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[TicketOpened]]:
-        queue: asyncio.Queue[TicketOpened | None] = asyncio.Queue(self._queue_size + 1)
-        self._queues.add(queue)
-        try:
-            yield _drain(queue)
-        finally:
-            self._queues.discard(queue)
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def subscribe(self, user_id: int, flt: FeedFilter) -> Subscriber:
+        subscriber = Subscriber(user_id, flt, self.queue_size)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    async def _pump(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), FALLBACK_POLL)
+            self._wakeup.clear()
+            try:
+                await self.deliver_new_events()
+            except Exception:  # the database may be restarting: retry on the next wake-up
+                logger.exception("feed: could not read new events")
+                await asyncio.sleep(1)
+
+    async def deliver_new_events(self) -> None:
+        while events := await _events_after(self.head, BATCH):
+            subscribers = [s for s in self._subscribers if not s.closed]
+            viewers = await load_actors({s.user_id for s in subscribers}) if subscribers else {}
+            for event in events:
+                for subscriber in subscribers:
+                    subscriber.offer(event.position, event.ticket, viewers.get(subscriber.user_id))
+                self.head = event.position
+            self._subscribers = {s for s in self._subscribers if not s.closed}
+
+    async def _purge(self) -> None:
+        while True:
+            try:
+                await purge_feed_events(older_than=self.retention)
+            except Exception:
+                logger.exception("feed: could not purge old events")
+            await asyncio.sleep(PURGE_EVERY)
 
 
-async def _drain(queue: asyncio.Queue[TicketOpened | None]) -> AsyncIterator[TicketOpened]:
-    while (event := await queue.get()) is not None:
-        yield event
-    raise SubscriberTooSlow("the subscriber fell too far behind and was disconnected")
+async def _head() -> int:
+    counter = await Counter.get(name=FEED_COUNTER)
+    return int(counter.value)
 
 
-_broker: Broker = InMemoryBroker()
+async def _events_after(position: int, limit: int) -> list[FeedEvent]:
+    query = FeedEvent.filter(position__gt=position).order_by("position").limit(limit)
+    return await query.select_related("ticket")
 
 
-def use_broker(broker: Broker) -> None:
-    global _broker
-    _broker = broker
+async def record_ticket_opened(connection: BaseDBAsyncClient, ticket_id: int) -> int:
+    """Inside the submitting transaction: the event and its position; the broker is told."""
+    # The UPDATE locks the counter row until commit: positions follow commit order.
+    await Counter.filter(name=FEED_COUNTER).using_db(connection).update(value=F("value") + 1)
+    position = int((await Counter.get(name=FEED_COUNTER).using_db(connection)).value)
+    await FeedEvent.create(
+        position=position, ticket_id=ticket_id, created_at=datetime.now(UTC), using_db=connection
+    )
+    if _hub is not None:
+        await _hub.broker.announce(connection, position)
+    return position
+
+
+async def ticket_opened_committed(position: int) -> None:
+    """After the submission committed: wake the hubs that a NOTIFY does not reach."""
+    if _hub is not None:
+        await _hub.broker.committed(position)
+
+
+async def purge_feed_events(*, older_than: timedelta) -> int:
+    """Forget events past the retention period; resuming before them becomes an error."""
+    return await FeedEvent.filter(created_at__lt=datetime.now(UTC) - older_than).delete()
+
+
+async def _check_resume_point(after: int, retention: timedelta) -> None:
+    head = await _head()
+    if not 0 <= after <= head:
+        raise fail(ErrorCode.VALIDATION, "after is not a cursor of this feed", "after")
+    if after < head and not await FeedEvent.exists(position=after + 1):
+        days = retention.days or 1
+        raise fail(
+            ErrorCode.VALIDATION,
+            f"after is older than the feed keeps ({days} days): reload the list instead",
+            "after",
+        )
+
+
+async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[Delivery]:
+    while events := await _events_after(after, BATCH):
+        viewer = await load_actor(user_id)
+        if viewer is None:
+            return
+        for event in events:
+            if can_see(viewer, event.ticket) and flt.matches(event.ticket):
+                yield Delivery(event.position, event.ticket, viewer)
+        after = events[-1].position
+
+
+async def ticket_opened_stream(
+    *, actor: Actor, flt: FeedFilter, after: int | None = None
+) -> AsyncIterator[Delivery]:
+    """Opened tickets the actor may see and that match the filter, in position order.
+
+    With after, first every such event after that position, then live, with no gap and
+    no duplicate: the subscriber listens before the replay reads the table, and live
+    events the replay already gave are skipped. Visibility is checked per event with
+    fresh data, so a user deactivated or moved out of a team stops receiving at once.
+    """
+    hub = _require_hub()
+    subscriber = hub.subscribe(actor.id, flt)
+    try:
+        last = -1
+        if after is not None:
+            await _check_resume_point(after, hub.retention)
+            last = after
+            async for delivery in _replay(actor.id, flt, after):
+                last = delivery.position
+                yield delivery
+        while (delivery := await subscriber.queue.get()) is not None:
+            if delivery.position > last:
+                last = delivery.position
+                yield delivery
+        if subscriber.too_slow:
+            raise SubscriberTooSlow(
+                "this subscription fell too far behind and was closed: "
+                "subscribe again with the last cursor received to resume"
+            )
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+_hub: FeedHub | None = None
+
+
+def _require_hub() -> FeedHub:
+    if _hub is None:
+        raise RuntimeError("the feed is not started")
+    return _hub
+
+
+async def start_feed(broker: Broker, *, queue_size: int, retention: timedelta) -> FeedHub:
+    global _hub
+    _hub = FeedHub(broker, queue_size=queue_size, retention=retention)
+    await _hub.start()
+    return _hub
+
+
+async def stop_feed() -> None:
+    global _hub
+    if _hub is not None:
+        await _hub.stop()
+        _hub = None
 
 
 def subscriber_count() -> int:
     """How many feed subscriptions this process serves now."""
-    return _broker.subscriber_count
-
-
-async def announce_ticket_opened(ticket_id: int) -> None:
-    """Call only after the submission committed."""
-    await _broker.publish(ticket_id)
-
-
-async def ticket_opened_stream(*, actor: Actor, flt: FeedFilter) -> AsyncIterator[Delivery]:
-    """Opened tickets the actor may see and that match the filter, as they come.
-
-    Visibility is checked per event with fresh data: a user deactivated or
-    moved out of a team stops receiving that team's tickets at once.
-    """
-    async with _broker.subscribe() as events:
-        async for event in events:
-            current = await load_actor(actor.id)
-            if current is None:
-                return
-            query = matching_tickets(current, flt).filter(id=event.ticket_id)
-            ticket = await query.first()
-            if ticket is not None:
-                yield Delivery(event.position, ticket, current)
+    return _hub.subscriber_count if _hub else 0

@@ -239,7 +239,7 @@ async def delete_draft(*, actor: Actor, ticket_id: int) -> None:
 
 async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     """Open the actor's draft: priority, team and deadline are set, then the feed is told."""
-    async with in_transaction():
+    async with in_transaction() as connection:
         ticket = await _own_draft(actor, ticket_id)
         problems = clean_subject(ticket.subject)[1]
         if ticket.type is None:
@@ -282,7 +282,8 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
             old=TicketStatus.DRAFT,
             new=TicketStatus.OPEN,
         )
-    await feed.announce_ticket_opened(ticket.id)
+        position = await feed.record_ticket_opened(connection, ticket.id)
+    await feed.ticket_opened_committed(position)
     return await Ticket.get(id=ticket.id)
 
 

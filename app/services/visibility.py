@@ -21,6 +21,16 @@ def visible_tickets_q(actor: Actor) -> Q:
     return own
 
 
+def can_see(actor: Actor, ticket: Ticket) -> bool:
+    """visible_tickets_q for one loaded ticket (the feed checks each event in memory);
+    tests hold the two to the same answers."""
+    if ticket.author_id == actor.id:  # type: ignore[attr-defined]
+        return True
+    if ticket.status == TicketStatus.DRAFT:
+        return False
+    return actor.is_admin or (actor.is_handler and ticket.team_id in actor.team_ids)  # type: ignore[attr-defined]
+
+
 def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     return Ticket.filter(visible_tickets_q(actor))
 

@@ -12,7 +12,7 @@ import pytest
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
-from app.models import Team, Ticket, TicketEvent
+from app.models import FeedEvent, Team, Ticket, TicketEvent
 from app.models.enums import Priority, TicketEventKind, TicketStatus, TicketType
 from app.services import feed, routing, tickets
 from app.services.actors import Actor
@@ -23,14 +23,15 @@ SUBJECT = "Invoice total does not match the order"
 
 
 class Announcements:
-    """Records what the feed was told, and what the database held at that moment."""
+    """Records what the feed was told after commit, and what the database held then."""
 
     def __init__(self) -> None:
         self.ticket_ids: list[int] = []
         self.inside_transaction: list[bool] = []
         self.status_then: list[TicketStatus] = []
 
-    async def __call__(self, ticket_id: int) -> None:
+    async def __call__(self, position: int) -> None:
+        ticket_id = (await FeedEvent.get(position=position)).ticket_id  # type: ignore[attr-defined]
         self.ticket_ids.append(ticket_id)
         connection = connections.get("default")
         self.inside_transaction.append(isinstance(connection, TransactionalDBClient))
@@ -40,7 +41,7 @@ class Announcements:
 @pytest.fixture
 def announced(monkeypatch: pytest.MonkeyPatch) -> Announcements:
     recorder = Announcements()
-    monkeypatch.setattr(feed, "announce_ticket_opened", recorder)
+    monkeypatch.setattr(feed, "ticket_opened_committed", recorder)
     return recorder
 
 
