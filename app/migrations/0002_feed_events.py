@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='FeedEvent',
             fields=[
-                ('position', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('position', fields.BigIntField(primary_key=True, generated=False, unique=True, db_index=True)),
                 ('ticket', fields.ForeignKeyField('models.Ticket', source_field='ticket_id', db_constraint=True, to_field='id', related_name='feed_events', on_delete=OnDelete.CASCADE)),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],

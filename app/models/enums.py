@@ -42,3 +42,29 @@ class TicketEventKind(StrEnum):
     UPDATED = "UPDATED"
     SUBMITTED = "SUBMITTED"
     ADJUSTED = "ADJUSTED"
+    ASSIGNED = "ASSIGNED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    MESSAGE_POSTED = "MESSAGE_POSTED"
+    # An internal note: the history shows it only to those who see internal notes.
+    NOTE_POSTED = "NOTE_POSTED"
+
+
+class MessageKind(StrEnum):
+    # The ticket's description, posted by its author at submission.
+    REQUEST = "REQUEST"
+    PUBLIC = "PUBLIC"
+    # A note between handlers; requesters never see it.
+    INTERNAL = "INTERNAL"
+
+
+class SlaStatus(StrEnum):
+    ON_TRACK = "ON_TRACK"
+    AT_RISK = "AT_RISK"
+    BREACHED = "BREACHED"
+    MET = "MET"
+    PAUSED = "PAUSED"
+
+
+class DelayCounting(StrEnum):
+    BUSINESS_HOURS = "BUSINESS_HOURS"
+    AROUND_THE_CLOCK = "AROUND_THE_CLOCK"

@@ -8,6 +8,10 @@ class Team(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, unique=True)
     kind = fields.CharEnumField(TeamKind, max_length=16)
+    # Null: the default calendar counts this team's business hours.
+    calendar = fields.ForeignKeyField(
+        "models.Calendar", related_name="teams", null=True, on_delete=fields.RESTRICT
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -30,7 +30,14 @@ class Ticket(Model):
     updated_at = fields.DatetimeField()
     submitted_at = fields.DatetimeField(null=True)
     response_due_at = fields.DatetimeField(null=True)
+    # 80% of the response delay spent: the ticket is AT_RISK from then on.
+    response_at_risk_at = fields.DatetimeField(null=True)
     first_responded_at = fields.DatetimeField(null=True)
+    # Set while WAITING: the response clock is paused since then.
+    waiting_since = fields.DatetimeField(null=True)
+    # Finished waits, [["start", "end"], ...] in ISO 8601 UTC: they push the deadline back.
+    pauses = fields.JSONField(default=list)
+    closed_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
     # Lower-cased, accent-free copy of subject, description and reference: the
     # same substring search on SQLite and PostgreSQL without extensions.
