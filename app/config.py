@@ -10,23 +10,42 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from app.models.enums import Priority
+from app.models.enums import DelayCounting, Priority
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite://data/support-desk.sqlite3"
+# Counted in business hours: a business day is 8 of them (the default calendar's 09:00-17:00).
 DEFAULT_RESPONSE_DELAYS = {
     Priority.P1: "1h",
     Priority.P2: "4h",
-    Priority.P3: "24h",
-    Priority.P4: "72h",
+    Priority.P3: "8h",
+    Priority.P4: "24h",
 }
+AROUND_THE_CLOCK_SUFFIX = "24/7"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 class ConfigError(ValueError):
     """A setting has a value the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class ResponseDelay:
+    """How long handlers have to answer, and whether only business hours count."""
+
+    amount: timedelta
+    counting: DelayCounting = DelayCounting.BUSINESS_HOURS
+
+
+def parse_response_delay(name: str, text: str) -> ResponseDelay:
+    """'4h' counts business hours; '4h 24/7' counts around the clock."""
+    amount, _, clock = text.strip().partition(" ")
+    if clock.strip() not in ("", AROUND_THE_CLOCK_SUFFIX):
+        raise ConfigError(f"{name} must look like 4h or 4h 24/7, not {text!r}")
+    counting = DelayCounting.AROUND_THE_CLOCK if clock.strip() else DelayCounting.BUSINESS_HOURS
+    return ResponseDelay(parse_duration(name, amount), counting)
 
 
 def parse_duration(name: str, text: str) -> timedelta:
@@ -49,11 +68,14 @@ class Settings:
     secret_key: str = ""
     token_lifetime: timedelta = timedelta(hours=12)
     allowed_origins: tuple[str, ...] = ()
-    response_delays: dict[Priority, timedelta] = field(
+    # Defaults until an admin sets a priority's delay in the service.
+    response_delays: dict[Priority, ResponseDelay] = field(
         default_factory=lambda: {
-            p: parse_duration(p.value, text) for p, text in DEFAULT_RESPONSE_DELAYS.items()
+            p: parse_response_delay(p.value, text) for p, text in DEFAULT_RESPONSE_DELAYS.items()
         }
     )
+    # How long after closing a requester may still reopen their ticket.
+    reopen_period: timedelta = timedelta(days=14)
     connection_init_timeout: timedelta = timedelta(seconds=5)
     broker_url: str = ""
     feed_retention: timedelta = timedelta(days=30)
@@ -68,7 +90,9 @@ class Settings:
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
         database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
         delays = {
-            p: parse_duration(f"RESPONSE_DELAY_{p.value}", env.get(f"RESPONSE_DELAY_{p.value}", d))
+            p: parse_response_delay(
+                f"RESPONSE_DELAY_{p.value}", env.get(f"RESPONSE_DELAY_{p.value}", d)
+            )
             for p, d in DEFAULT_RESPONSE_DELAYS.items()
         }
         origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
@@ -81,6 +105,7 @@ class Settings:
             token_lifetime=parse_duration("TOKEN_LIFETIME", env.get("TOKEN_LIFETIME", "12h")),
             allowed_origins=origins,
             response_delays=delays,
+            reopen_period=parse_duration("REOPEN_PERIOD", env.get("REOPEN_PERIOD", "14d")),
             connection_init_timeout=parse_duration(
                 "CONNECTION_INIT_TIMEOUT", env.get("CONNECTION_INIT_TIMEOUT", "5s")
             ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.models import Membership, User
 from app.models.enums import Role
 from app.services.auth import user_id_from_token
+from app.services.errors import ErrorCode, fail
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Actor:
     @property
     def is_handler(self) -> bool:
         return self.role in (Role.HANDLER, Role.ADMIN)
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise fail(ErrorCode.FORBIDDEN, f"only admins {what}")
 
 
 async def load_actor(user_id: int) -> Actor | None:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.models import Counter, Team, Ticket, TicketEvent
-from app.models.enums import Priority, TicketEventKind, TicketStatus, TicketType
+from app.models import Counter, Message, Team, Ticket, TicketEvent
+from app.models.enums import MessageKind, Priority, TicketEventKind, TicketStatus, TicketType
 from app.services import feed, routing, sla
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, Problem, fail, not_found
@@ -22,7 +23,7 @@ from app.services.validation import (
     clean_subject,
     fold,
 )
-from app.services.visibility import get_visible_ticket
+from app.services.visibility import get_visible_ticket, handles
 
 ENVIRONMENT_MAX = 500
 # History values are kept short: a long description is recorded as changed, not copied.
@@ -30,7 +31,7 @@ HISTORY_VALUE_MAX = 200
 DRAFT_FIELDS = ("subject", "description", "reference", "type", "priority")
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -45,7 +46,7 @@ def _history_value(value: object) -> str | None:
     return text if len(text) <= HISTORY_VALUE_MAX else None
 
 
-async def _record(
+async def record_event(
     ticket_id: int,
     actor: Actor | None,
     kind: TicketEventKind,
@@ -126,7 +127,7 @@ async def create_draft(
     )
     if problems:
         raise DomainError(*problems)
-    now = _now()
+    now = utc_now()
     async with in_transaction():
         ticket = await Ticket.create(
             number=await _next_number(),
@@ -143,7 +144,7 @@ async def create_draft(
             updated_at=now,
             search_text=_search_text(fields["subject"], fields["description"], fields["reference"]),
         )
-        await _record(ticket.id, actor, TicketEventKind.CREATED, now)
+        await record_event(ticket.id, actor, TicketEventKind.CREATED, now)
     return ticket
 
 
@@ -163,7 +164,7 @@ async def _own_draft(actor: Actor, ticket_id: int) -> Ticket:
     return ticket
 
 
-def _changed_meanwhile(ticket: Ticket) -> DomainError:
+def changed_meanwhile(ticket: Ticket) -> DomainError:
     return fail(
         ErrorCode.CONFLICT,
         f"ticket #{ticket.number} changed meanwhile; reload it and try again",
@@ -200,7 +201,7 @@ async def update_draft(
             return ticket
         for name, value in diff.items():
             setattr(ticket, name, value)
-        now = _now()
+        now = utc_now()
         values = {
             **diff,
             "priority": sla.effective_priority(ticket.requested_priority, ticket.type),
@@ -213,10 +214,10 @@ async def update_draft(
             id=ticket.id, version=ticket.version, status=TicketStatus.DRAFT
         ).update(**values)
         if not updated:
-            raise _changed_meanwhile(ticket)
+            raise changed_meanwhile(ticket)
         for name, value in diff.items():
             field = "priority" if name == "requested_priority" else name
-            await _record(
+            await record_event(
                 ticket.id,
                 actor,
                 TicketEventKind.UPDATED,
@@ -234,7 +235,7 @@ async def delete_draft(*, actor: Actor, ticket_id: int) -> None:
         ticket = await _own_draft(actor, ticket_id)
         deleted = await Ticket.filter(id=ticket.id, status=TicketStatus.DRAFT).delete()
         if not deleted:
-            raise _changed_meanwhile(ticket)
+            raise changed_meanwhile(ticket)
 
 
 async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
@@ -250,16 +251,21 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
             raise DomainError(
                 *(Problem(p.code, p.message, p.field, on_ticket=True) for p in problems)
             )
-        now = _now()
+        now = utc_now()
         priority = sla.effective_priority(ticket.requested_priority, ticket.type)
+        team_id = await routing.team_for(ticket.type)
+        due, at_risk = await sla.deadlines(
+            submitted_at=now, priority=priority, team_id=team_id, pauses=()
+        )
         updated = await Ticket.filter(
             id=ticket.id, version=ticket.version, status=TicketStatus.DRAFT
         ).update(
             status=TicketStatus.OPEN,
             submitted_at=now,
             priority=priority,
-            team_id=await routing.team_for(ticket.type),
-            response_due_at=sla.response_due_at(now, priority),
+            team_id=team_id,
+            response_due_at=due,
+            response_at_risk_at=at_risk,
             updated_at=now,
             version=ticket.version + 1,
         )
@@ -272,8 +278,8 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
                 raise fail(
                     ErrorCode.INVALID_STATE, f"ticket #{ticket.number} was already submitted", "id"
                 )
-            raise _changed_meanwhile(ticket)
-        await _record(
+            raise changed_meanwhile(ticket)
+        await record_event(
             ticket.id,
             actor,
             TicketEventKind.SUBMITTED,
@@ -282,6 +288,14 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
             old=TicketStatus.DRAFT,
             new=TicketStatus.OPEN,
         )
+        if ticket.description:
+            await Message.create(
+                ticket_id=ticket.id,
+                author_id=actor.id,
+                kind=MessageKind.REQUEST,
+                body=ticket.description,
+                created_at=now,
+            )
         position = await feed.record_ticket_opened(connection, ticket.id)
     await feed.ticket_opened_committed(position)
     return await Ticket.get(id=ticket.id)
@@ -324,15 +338,21 @@ async def adjust_ticket(
                 diff["team_id"] = team_id
         if new_priority is not None and new_priority != ticket.priority:
             diff["priority"] = new_priority
-            diff["response_due_at"] = sla.response_due_at(ticket.submitted_at, new_priority)
         if not diff:
             return ticket
-        now = _now()
+        # The deadline follows the new priority, and the new team's calendar.
+        diff["response_due_at"], diff["response_at_risk_at"] = await sla.deadlines(
+            submitted_at=ticket.submitted_at,
+            priority=diff.get("priority", ticket.priority),
+            team_id=diff.get("team_id", ticket.team_id),  # type: ignore[attr-defined]
+            pauses=sla.pauses_of(ticket),
+        )
+        now = utc_now()
         updated = await Ticket.filter(id=ticket.id, version=ticket.version).update(
             **diff, updated_at=now, version=ticket.version + 1
         )
         if not updated:
-            raise _changed_meanwhile(ticket)
+            raise changed_meanwhile(ticket)
         recorded: list[tuple[str, object, object]] = []
         if "type" in diff:
             recorded.append(("type", ticket.type, diff["type"]))
@@ -342,7 +362,7 @@ async def adjust_ticket(
         if "priority" in diff:
             recorded.append(("priority", ticket.priority, diff["priority"]))
         for field, old, new in recorded:
-            await _record(
+            await record_event(
                 ticket.id,
                 actor,
                 TicketEventKind.ADJUSTED,
@@ -367,10 +387,18 @@ async def get_ticket(
 HISTORY_COLUMNS = (Column("id"),)
 
 
-async def list_history(*, ticket_id: int, window: Window) -> Page[TicketEvent]:
-    """The events of a ticket the caller already may see, oldest first."""
+def _visible_events(actor: Actor, ticket_id: int, team_id: int | None) -> QuerySet[TicketEvent]:
+    """A ticket's events; that an internal note was written only for those who handle it."""
+    query = TicketEvent.filter(ticket_id=ticket_id)
+    return query if handles(actor, team_id) else query.exclude(kind=TicketEventKind.NOTE_POSTED)
+
+
+async def list_history(
+    *, actor: Actor, ticket_id: int, team_id: int | None, window: Window
+) -> Page[TicketEvent]:
+    """The events of a ticket the actor already may see, oldest first."""
     return await fetch_page(
-        TicketEvent.filter(ticket_id=ticket_id),
+        _visible_events(actor, ticket_id, team_id),
         tag="h",
         columns=HISTORY_COLUMNS,
         descending=False,
@@ -378,8 +406,20 @@ async def list_history(*, ticket_id: int, window: Window) -> Page[TicketEvent]:
     )
 
 
-async def count_history(*, ticket_id: int) -> int:
-    return await TicketEvent.filter(ticket_id=ticket_id).count()
+async def count_history(*, actor: Actor, ticket_id: int, team_id: int | None) -> int:
+    return await _visible_events(actor, ticket_id, team_id).count()
+
+
+async def get_event(*, actor: Actor, event_id: int) -> TicketEvent | None:
+    """One event, if the actor may see its ticket and that event."""
+    event = await TicketEvent.get_or_none(id=event_id)
+    if event is None:
+        return None
+    ticket = await get_visible_ticket(actor, ticket_id=event.ticket_id)  # type: ignore[attr-defined]
+    if ticket is None:
+        return None
+    visible = _visible_events(actor, ticket.id, ticket.team_id)  # type: ignore[attr-defined]
+    return await visible.filter(id=event_id).first()
 
 
 def history_cursor(event: TicketEvent) -> str:

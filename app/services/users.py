@@ -15,11 +15,16 @@ from app.services.visibility import visible_tickets
 
 async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
     """Of user_ids, those the actor may see: themself, anyone for admins, and for handlers
-    the authors and assignees of the tickets they see. Users are not a directory."""
+    their teammates and the authors and assignees of the tickets they see. Users are not
+    a directory."""
     if actor.is_admin:
         return set(user_ids)
     shown = user_ids & {actor.id}
     rest = list(user_ids - shown)
+    if actor.is_handler and rest and actor.team_ids:
+        # Teammates, so that work can be handed over.
+        teammates = Membership.filter(team_id__in=list(actor.team_ids), user_id__in=rest)
+        shown |= set(await teammates.values_list("user_id", flat=True))
     if actor.is_handler and rest:
         for column in ("author_id", "assignee_id"):
             theirs = visible_tickets(actor).filter(**{f"{column}__in": rest})

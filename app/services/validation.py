@@ -58,6 +58,12 @@ def clean_description(value: str) -> tuple[str, list[Problem]]:
     return value, _check("description", value, maximum=DESCRIPTION_MAX, allowed=TEXT_WHITESPACE)
 
 
+def clean_body(value: str, field: str = "body") -> tuple[str, list[Problem]]:
+    """A message: surrounding blank lines dropped, never empty, newlines kept."""
+    body = value.strip()
+    return body, _check(field, body, minimum=1, maximum=DESCRIPTION_MAX, allowed=TEXT_WHITESPACE)
+
+
 def clean_reference(value: str) -> tuple[str | None, list[Problem]]:
     reference = value.strip()
     return reference or None, _check("reference", reference, maximum=REFERENCE_MAX)

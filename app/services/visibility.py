@@ -31,6 +31,12 @@ def can_see(actor: Actor, ticket: Ticket) -> bool:
     return actor.is_admin or (actor.is_handler and ticket.team_id in actor.team_ids)  # type: ignore[attr-defined]
 
 
+def handles(actor: Actor, team_id: int | None) -> bool:
+    """Whether the actor works tickets of that team: admins every team's, handlers their
+    teams'. Handling includes seeing internal notes; requesters never do."""
+    return actor.is_admin or (actor.is_handler and team_id in actor.team_ids)
+
+
 def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     return Ticket.filter(visible_tickets_q(actor))
 
