@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from app.models import Ticket, TicketEvent, User
-from app.models.enums import Priority, Role, TeamKind, TicketEventKind, TicketStatus, TicketType
-from app.services import routing, teams, tickets, users
+from app.models.enums import Priority, Role, TeamKind, TicketStatus, TicketType
+from app.services import handling, messages, routing, teams, tickets, users
 from app.services.actors import Actor, load_actor
 
 DEMO_PASSWORD = "demo-password"
+REPLIES = [
+    "Thanks, we are looking into it and will come back to you today.",
+    "Merci, nous regardons cela et revenons vers vous rapidement.",
+    "Could you send us the booking number and a screenshot of the error?",
+]
 DEMO_USERS = [
     # email, name, role, teams
     ("admin@example.com", "Ada Admin", Role.ADMIN, []),
@@ -92,8 +97,6 @@ async def _demo_tickets(people: dict[str, Actor]) -> None:
     rng = random.Random(42)
     requesters = [people["alice@example.com"], people["bob@example.com"]]
     admin = people["admin@example.com"]
-    # Later workflow steps (take, wait, close) have no use case yet: the demo sets
-    # those statuses directly so that every status can be seen in the lists.
     later = [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.WAITING, TicketStatus.CLOSED]
     for i in range(30):
         ticket_type, subject, description = SUBJECTS[i % len(SUBJECTS)]
@@ -122,7 +125,7 @@ async def _demo_tickets(people: dict[str, Actor]) -> None:
         await _age(ticket.id, timedelta(minutes=37 * i))
         status = later[i % 4]
         if status is not TicketStatus.OPEN:
-            await _simulate(ticket.id, status, people, rng)
+            await _work(ticket.id, status, people, rng)
 
 
 async def _age(ticket_id: int, age: timedelta) -> None:
@@ -134,6 +137,7 @@ async def _age(ticket_id: int, age: timedelta) -> None:
         created_at=ticket.created_at - age,
         submitted_at=ticket.submitted_at - age,
         response_due_at=ticket.response_due_at - age,
+        response_at_risk_at=(ticket.response_at_risk_at or ticket.response_due_at) - age,
         updated_at=ticket.updated_at - age,
     )
     await TicketEvent.filter(ticket_id=ticket_id).update(at=ticket.submitted_at - age)
@@ -144,30 +148,35 @@ async def _team_id(name: str) -> int:
     return team.id
 
 
-async def _simulate(
+TEAM_HANDLERS = {
+    "Support": "support@example.com",
+    "Product": "product@example.com",
+    "Partner Hosting": "partner@example.com",
+}
+
+
+async def _work(
     ticket_id: int, status: TicketStatus, people: dict[str, Actor], rng: random.Random
 ) -> None:
-    ticket = await Ticket.get(id=ticket_id)
-    handler = (
-        people["support@example.com"]
-        if ticket.type != TicketType.FEATURE_REQUEST
-        else people["product@example.com"]
-    )
-    now = datetime.now(UTC)
-    responded = now - timedelta(minutes=rng.randint(1, 30))
-    await Ticket.filter(id=ticket_id).update(
-        status=status,
-        assignee_id=handler.id,
-        first_responded_at=responded,
-        updated_at=now,
-        version=ticket.version + 1,
-    )
-    await TicketEvent.create(
-        ticket_id=ticket_id,
-        actor_id=handler.id,
-        at=now,
-        kind=TicketEventKind.UPDATED,
-        field="status",
-        from_value=ticket.status.value,
-        to_value=status.value,
-    )
+    """Take the ticket, answer it, then leave it PENDING, WAITING or CLOSED."""
+    ticket = await Ticket.get(id=ticket_id).select_related("team")
+    handler = people[TEAM_HANDLERS[ticket.team.name]]
+    await handling.take_ticket(actor=handler, ticket_id=ticket_id)
+    await messages.post_message(actor=handler, ticket_id=ticket_id, body=rng.choice(REPLIES))
+    if rng.random() < 0.5:
+        await messages.post_message(
+            actor=handler,
+            ticket_id=ticket_id,
+            body="Internal: checked the logs, nothing unusual on our side.",
+            internal=True,
+        )
+    if status is TicketStatus.WAITING:
+        await handling.set_waiting(
+            actor=handler, ticket_id=ticket_id, reason="Waiting for the requester's answer"
+        )
+    elif status is TicketStatus.CLOSED:
+        await handling.close_ticket(
+            actor=handler,
+            ticket_id=ticket_id,
+            resolution="Fixed on our side; thanks for the report.",
+        )

@@ -18,14 +18,24 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.schema.admin import AdminMutation, AdminQuery
 from app.schema.errors import is_expected, label_errors
-from app.schema.mutations import Mutation
-from app.schema.queries import Query
+from app.schema.handling import HandlingMutation
+from app.schema.mutations import TicketMutation
+from app.schema.queries import TicketQuery
 from app.schema.scalars import DateTime
 from app.schema.subscriptions import Subscription
-from app.schema.types import TeamNode, TicketEventNode, TicketNode, UserNode
+from app.schema.types import (
+    CalendarNode,
+    MessageNode,
+    TeamNode,
+    TicketEventNode,
+    TicketNode,
+    UserNode,
+)
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -84,6 +94,10 @@ class RequestLimits(AddValidationRules):
         super().__init__(_LIMIT_RULES)
 
 
+Query = merge_types("Query", (TicketQuery, AdminQuery))
+Mutation = merge_types("Mutation", (TicketMutation, HandlingMutation, AdminMutation))
+
+
 class SupportDeskSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -95,7 +109,7 @@ schema = SupportDeskSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[TicketNode, UserNode, TeamNode, TicketEventNode],
+    types=[TicketNode, UserNode, TeamNode, TicketEventNode, MessageNode, CalendarNode],
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
         InternalErrorMask,

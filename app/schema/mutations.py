@@ -113,10 +113,10 @@ class DeleteDraftPayload:
     user_errors: list[UserError]
 
 
-def ticket_pk(global_id: str) -> int:
+def ticket_pk(global_id: str, field: str = "id") -> int:
     pk = pk_of(global_id, "Ticket")
     if pk is None:
-        raise not_found()
+        raise not_found(field=field)
     return pk
 
 
@@ -126,7 +126,7 @@ def given(input: object, *names: str) -> dict[str, Any]:
 
 
 @strawberry.type
-class Mutation:
+class TicketMutation:
     @strawberry.mutation
     async def login(self, input: LoginInput) -> LoginPayload:
         result, errors = await attempt(auth.login(email=input.email, password=input.password))

@@ -10,14 +10,22 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from app.models import TicketEvent
+from app.models import Calendar
 from app.models.enums import Priority, TicketStatus, TicketType
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.ids import parse_global_id, pk_of
-from app.schema.types import Node, TeamNode, TicketEventNode, TicketNode, UserNode
+from app.schema.types import (
+    CalendarNode,
+    MessageNode,
+    Node,
+    TeamNode,
+    TicketEventNode,
+    TicketNode,
+    UserNode,
+)
 from app.schema.values import value
-from app.services import teams, ticket_list, tickets, users
+from app.services import messages, teams, ticket_list, tickets, users
 from app.services.actors import Actor
 from app.services.pagination import Window
 from app.services.ticket_list import OrderField
@@ -97,15 +105,19 @@ async def resolve_node(actor: Actor, global_id: str) -> Node | None:
         team = await teams.get_team(actor, pk)
         return TeamNode.from_model(team) if team else None
     if type_name == "TicketEvent":
-        event = await TicketEvent.get_or_none(id=pk)
-        if event is None or not await tickets.get_ticket(actor=actor, ticket_id=event.ticket_id):  # type: ignore[attr-defined]
-            return None
-        return TicketEventNode.from_model(event)
+        event = await tickets.get_event(actor=actor, event_id=pk)
+        return TicketEventNode.from_model(event) if event else None
+    if type_name == "Message":
+        message = await messages.get_message(actor=actor, message_id=pk)
+        return MessageNode.from_model(message) if message else None
+    if type_name == "Calendar":
+        calendar = await Calendar.get_or_none(id=pk)
+        return CalendarNode.from_model(calendar) if calendar else None
     return None
 
 
 @strawberry.type
-class Query:
+class TicketQuery:
     @strawberry.field
     async def node(self, info: Info[Context, Any], id: strawberry.ID) -> Node | None:
         return await resolve_node(require_actor(info), id)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from app.models import Team, Ticket, TicketEvent, User
-from app.models.enums import Priority, Role, TeamKind, TicketEventKind, TicketStatus, TicketType
+from app.models import Calendar, Message, Team, Ticket, TicketEvent, User
+from app.models.enums import (
+    DelayCounting,
+    MessageKind,
+    Priority,
+    Role,
+    SlaStatus,
+    TeamKind,
+    TicketEventKind,
+    TicketStatus,
+    TicketType,
+)
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.ids import to_global_id
 from app.schema.values import value
-from app.services import sla, tickets, users
+from app.services import messages, sla, teams, tickets, users
 from app.services.pagination import Window
 
 strawberry.enum(TicketType)
@@ -28,6 +38,17 @@ strawberry.enum(
     TeamKind, description="INTERNAL: handled in-house. EXTERNAL: a third party (supplier, partner)."
 )
 strawberry.enum(TicketEventKind)
+strawberry.enum(
+    MessageKind,
+    description="REQUEST: the description, as submitted. PUBLIC: seen by the requester. "
+    "INTERNAL: a note between handlers, never shown to requesters.",
+)
+strawberry.enum(
+    SlaStatus,
+    description="ON_TRACK; AT_RISK: less than 20% of the delay left; BREACHED: no response "
+    "in time; MET: answered in time; PAUSED: WAITING, the clock stands still.",
+)
+strawberry.enum(DelayCounting)
 
 
 @strawberry.interface
@@ -39,14 +60,67 @@ class Node:
     )
 
 
+@strawberry.type(name="OpeningHours")
+class OpeningHoursType:
+    weekday: int = strawberry.field(description="0 = Monday … 6 = Sunday.")
+    opens: str = strawberry.field(description="Local time, HH:MM.")
+    closes: str = strawberry.field(description="Local time, HH:MM.")
+
+
+@strawberry.type(name="Calendar")
+class CalendarNode(Node):
+    name: str
+    time_zone: str = strawberry.field(description='IANA time zone, e.g. "Europe/Brussels".')
+    opening_hours: list[OpeningHoursType]
+    holidays: list[date]
+    is_default: bool = strawberry.field(
+        description="The calendar of every team that has none of its own."
+    )
+
+    @classmethod
+    def from_model(cls, calendar: Calendar) -> CalendarNode:
+        return cls(
+            id=strawberry.ID(to_global_id("Calendar", calendar.id)),
+            name=calendar.name,
+            time_zone=calendar.time_zone,
+            opening_hours=[
+                OpeningHoursType(weekday=d, opens=o, closes=c) for d, o, c in calendar.opening_hours
+            ],
+            holidays=[date.fromisoformat(d) for d in calendar.holidays],
+            is_default=calendar.is_default,
+        )
+
+
 @strawberry.type(name="Team")
 class TeamNode(Node):
     name: str
     kind: TeamKind
+    pk: strawberry.Private[int]
+    calendar_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The team's business hours; null: the default calendar.")
+    async def calendar(self) -> CalendarNode | None:
+        if self.calendar_id is None:
+            return None
+        calendar = await Calendar.get_or_none(id=self.calendar_id)
+        return CalendarNode.from_model(calendar) if calendar else None
+
+    @strawberry.field(
+        description="Active members, for admins and the team's own members; null for others."
+    )
+    async def members(self, info: Info[Context, Any]) -> list[UserNode] | None:
+        found = await teams.team_members(require_actor(info), self.pk)
+        return None if found is None else [UserNode.from_model(u) for u in found]
 
     @classmethod
     def from_model(cls, team: Team) -> TeamNode:
-        return cls(id=strawberry.ID(to_global_id("Team", team.id)), name=team.name, kind=team.kind)
+        return cls(
+            id=strawberry.ID(to_global_id("Team", team.id)),
+            name=team.name,
+            kind=team.kind,
+            pk=team.id,
+            calendar_id=team.calendar_id,  # type: ignore[attr-defined]
+        )
 
 
 @strawberry.type(name="User")
@@ -105,6 +179,29 @@ class TicketEventNode(Node):
         )  # type: ignore[attr-defined]
 
 
+@strawberry.type(name="Message")
+class MessageNode(Node):
+    kind: MessageKind
+    body: str
+    created_at: datetime
+    author_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def author(self, info: Info[Context, Any]) -> UserNode | None:
+        user = await info.context.loaders.users.load(self.author_id)
+        return UserNode.from_model(user) if user else None
+
+    @classmethod
+    def from_model(cls, message: Message) -> MessageNode:
+        return cls(
+            id=strawberry.ID(to_global_id("Message", message.id)),
+            kind=message.kind,
+            body=message.body,
+            created_at=message.created_at,
+            author_id=message.author_id,  # type: ignore[attr-defined]
+        )
+
+
 @strawberry.type(name="Ticket")
 class TicketNode(Node):
     number: int = strawberry.field(
@@ -140,6 +237,16 @@ class TicketNode(Node):
     overdue: bool = strawberry.field(
         description="True when no response was given and responseDueAt has passed."
     )
+    sla_status: SlaStatus | None = strawberry.field(
+        description="Where the response clock stands; null for a draft."
+    )
+    first_responded_at: datetime | None = strawberry.field(
+        description="When a handler first answered publicly: the response clock stopped then."
+    )
+    waiting_since: datetime | None = strawberry.field(
+        description="Set while WAITING: the response clock is paused since then."
+    )
+    closed_at: datetime | None
     version: int = strawberry.field(
         description="Increases with every change; send it back as expectedVersion to avoid "
         "lost updates."
@@ -175,25 +282,60 @@ class TicketNode(Node):
 
     @strawberry.field(description="The ticket's history, oldest first.")
     async def history(
-        self, first: int | None = strawberry.UNSET, after: str | None = strawberry.UNSET
+        self,
+        info: Info[Context, Any],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
     ) -> Connection[TicketEventNode]:
+        actor, pk, team_id = require_actor(info), self.pk, self.team_id
         page = await tickets.list_history(
-            ticket_id=self.pk, window=Window(first=value(first), after=value(after))
+            actor=actor,
+            ticket_id=pk,
+            team_id=team_id,
+            window=Window(first=value(first), after=value(after)),
         )
         edges = [
             Edge(cursor=tickets.history_cursor(e), node=TicketEventNode.from_model(e))
             for e in page.items
         ]
-        pk = self.pk
         return connection(
             edges,
             has_next=page.has_next,
             has_previous=page.has_previous,
-            count=lambda: tickets.count_history(ticket_id=pk),
+            count=lambda: tickets.count_history(actor=actor, ticket_id=pk, team_id=team_id),
+        )
+
+    @strawberry.field(
+        description="The conversation, oldest first: the request, public messages, and "
+        "internal notes for those who handle the ticket."
+    )
+    async def messages(
+        self,
+        info: Info[Context, Any],
+        first: int | None = strawberry.UNSET,
+        after: str | None = strawberry.UNSET,
+    ) -> Connection[MessageNode]:
+        actor, pk, team_id = require_actor(info), self.pk, self.team_id
+        page = await messages.list_messages(
+            actor=actor,
+            ticket_id=pk,
+            team_id=team_id,
+            window=Window(first=value(first), after=value(after)),
+        )
+        edges = [
+            Edge(cursor=messages.message_cursor(m), node=MessageNode.from_model(m))
+            for m in page.items
+        ]
+        return connection(
+            edges,
+            has_next=page.has_next,
+            has_previous=page.has_previous,
+            count=lambda: messages.count_messages(actor=actor, ticket_id=pk, team_id=team_id),
         )
 
     @classmethod
     def from_model(cls, ticket: Ticket, now: datetime | None = None) -> TicketNode:
+        now = now or datetime.now(UTC)
         return cls(
             id=strawberry.ID(to_global_id("Ticket", ticket.id)),
             number=ticket.number,
@@ -209,11 +351,11 @@ class TicketNode(Node):
             updated_at=ticket.updated_at,
             submitted_at=ticket.submitted_at,
             response_due_at=ticket.response_due_at,
-            overdue=sla.is_overdue(
-                response_due=ticket.response_due_at,
-                first_responded=ticket.first_responded_at,
-                now=now or datetime.now(UTC),
-            ),
+            overdue=sla.is_overdue(ticket, now),
+            sla_status=sla.sla_status(ticket, now),
+            first_responded_at=ticket.first_responded_at,
+            waiting_since=ticket.waiting_since,
+            closed_at=ticket.closed_at,
             version=ticket.version,
             pk=ticket.id,
             author_id=ticket.author_id,  # type: ignore[attr-defined]
