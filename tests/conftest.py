@@ -24,10 +24,21 @@ import websockets
 from argon2 import PasswordHasher
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from app.config import Settings, use_settings
+from app.config import ResponseDelay, Settings, use_settings
 from app.main import create_app
-from app.models import Counter, Membership, RoutingRule, Team, Ticket, TicketEvent, User
-from app.models.enums import Priority, Role, TeamKind, TicketType
+from app.models import (
+    Calendar,
+    Counter,
+    Membership,
+    Message,
+    RoutingRule,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from app.models import ResponseDelay as ResponseDelaySetting
+from app.models.enums import DelayCounting, Priority, Role, TeamKind, TicketType
 from app.services import auth, feed, tickets
 from app.services.actors import Actor, load_actor
 from app.services.routing import set_route
@@ -78,6 +89,12 @@ async def server(backend: str) -> AsyncIterator[Server]:
         secret_key=TEST_SECRET,
         allowed_origins=("https://allowed.example",),
         connection_init_timeout=timedelta(seconds=2),
+        # Deadlines independent of the hour the suite runs at; business hours have their
+        # own tests.
+        response_delays={
+            p: ResponseDelay(d.amount, DelayCounting.AROUND_THE_CLOCK)
+            for p, d in Settings().response_delays.items()
+        },
     )
     # Tortoise caches each model's SQL per connection name, not per dialect: forget
     # the previous backend's statements before serving another one in this process.
@@ -101,15 +118,19 @@ async def server(backend: str) -> AsyncIterator[Server]:
     await task
 
 
-TABLES = ["ticket_events", "tickets", "routing_rules", "memberships", "teams", "users"]
-
-
 @pytest.fixture(autouse=True)
 async def clean(server: Server) -> None:
     """Each test starts from empty tables (ticket numbers restart too)."""
     use_settings(server.settings)
-    for model in (TicketEvent, Ticket, RoutingRule, Membership, Team, User):
+    for model in (Message, TicketEvent, Ticket, RoutingRule, Membership, Team, User):
         await model.all().delete()
+    await ResponseDelaySetting.all().delete()
+    await Calendar.filter(is_default=False).delete()
+    await Calendar.filter(is_default=True).update(
+        time_zone="Europe/Brussels",
+        opening_hours=[[day, "09:00", "17:00"] for day in range(5)],
+        holidays=[],
+    )
     await Counter.filter(name="ticket_number").update(value=0)
 
 

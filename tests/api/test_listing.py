@@ -628,6 +628,10 @@ async def seed_filterable(desk: Desk) -> list[Ticket]:
         values: dict[str, Any] = {}
         if i % 4 != 0:
             values["status"] = statuses[i % 3]
+            if values["status"] == TicketStatus.WAITING:
+                values["waiting_since"] = now - timedelta(minutes=30)
+            if values["status"] == TicketStatus.CLOSED:
+                values["closed_at"] = now
         if i % 3 == 0:
             values["assignee_id"] = desk.support.id
         elif i % 3 == 1:
@@ -672,11 +676,14 @@ async def test_every_filter_field_and_combinations(gql: GraphQLClient, desk: Des
     admin = desk.admin
 
     def overdue(t: Ticket) -> bool:
-        return (
-            t.response_due_at is not None
-            and t.first_responded_at is None
-            and t.response_due_at < now
-        )
+        # Unanswered and late: while the clock runs, or already before a wait paused it.
+        if t.response_due_at is None or t.first_responded_at is not None:
+            return False
+        if t.status in (TicketStatus.OPEN, TicketStatus.PENDING):
+            return t.response_due_at <= now
+        if t.status == TicketStatus.WAITING:
+            return t.waiting_since is not None and t.response_due_at <= t.waiting_since
+        return False
 
     def where(pred: Callable[[Ticket], bool]) -> set[int]:
         return {t.number for t in rows if pred(t)}
@@ -776,6 +783,8 @@ async def test_every_filter_field_and_combinations(gql: GraphQLClient, desk: Des
     assert where(overdue)
     assert where(lambda t: not overdue(t))
     assert any(t.first_responded_at and t.response_due_at < now for t in rows)
+    late = [t for t in rows if t.response_due_at and t.response_due_at < now]
+    assert {TicketStatus.WAITING, TicketStatus.CLOSED} <= {t.status for t in late}
 
 
 async def test_filters_stay_within_visibility(gql: GraphQLClient, desk: Desk) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from app.config import ResponseDelay, Settings
 from app.models import Team, Ticket, TicketEvent
-from app.models.enums import Priority, TicketEventKind, TicketStatus
+from app.models.enums import DelayCounting, Priority, TicketEventKind, TicketStatus
 from app.schema.ids import pk_of
 from tests.conftest import Desk, GraphQLClient, Person, Server
 
@@ -167,7 +168,7 @@ async def test_submit_opens_routes_and_sets_the_deadline(
     assert result["overdue"] is False
     submitted_at = when(result["submittedAt"])
     assert started - timedelta(seconds=1) <= submitted_at <= finished + timedelta(seconds=1)
-    delay = server.settings.response_delays[Priority(priority)]
+    delay = server.settings.response_delays[Priority(priority)].amount
     assert when(result["responseDueAt"]) - submitted_at == delay
 
     stored = await Ticket.get(id=pk(ticket["id"]))
@@ -197,12 +198,13 @@ async def test_submit_opens_routes_and_sets_the_deadline(
         assert hidden["ticket"] is None
 
 
-async def test_default_delays_are_1_4_24_72_hours(server: Server) -> None:
-    assert server.settings.response_delays == {
-        Priority.P1: timedelta(hours=1),
-        Priority.P2: timedelta(hours=4),
-        Priority.P3: timedelta(hours=24),
-        Priority.P4: timedelta(hours=72),
+def test_default_delays_are_1_4_8_24_business_hours() -> None:
+    business = DelayCounting.BUSINESS_HOURS
+    assert Settings().response_delays == {
+        Priority.P1: ResponseDelay(timedelta(hours=1), business),
+        Priority.P2: ResponseDelay(timedelta(hours=4), business),
+        Priority.P3: ResponseDelay(timedelta(hours=8), business),
+        Priority.P4: ResponseDelay(timedelta(hours=24), business),
     }
 
 
@@ -428,7 +430,7 @@ async def test_raising_priority_late_makes_the_ticket_overdue_at_once(
     submitted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     await Ticket.filter(id=pk(ticket["id"])).update(
         submitted_at=submitted_at,
-        response_due_at=submitted_at + server.settings.response_delays[Priority.P4],
+        response_due_at=submitted_at + server.settings.response_delays[Priority.P4].amount,
     )
     not_yet = await gql.data(OVERDUE, {"overdue": True}, token=desk.admin.token)
     assert not_yet["tickets"]["totalCount"] == 0
@@ -462,7 +464,7 @@ async def test_raising_priority_late_makes_the_ticket_overdue_at_once(
     # Lowering it again counts from submission too, not from now.
     back = await adjust(gql, desk.admin, ticket["id"], priority="P3")
     assert back["userErrors"] == []
-    assert when(back["ticket"]["responseDueAt"]) == submitted_at + timedelta(hours=24)
+    assert when(back["ticket"]["responseDueAt"]) == submitted_at + timedelta(hours=8)
     assert back["ticket"]["overdue"] is False
 
 

@@ -226,7 +226,8 @@ async def test_submit_ticket_then_announce_after_commit(
     assert result.submitted_at is not None
     assert result.submitted_at >= started - timedelta(seconds=1)
     assert (
-        result.response_due_at == result.submitted_at + server.settings.response_delays[Priority.P4]
+        result.response_due_at
+        == result.submitted_at + server.settings.response_delays[Priority.P4].amount
     )
     assert result.version == 2
     kinds = (
@@ -418,7 +419,7 @@ async def test_adjust_retypes_reroutes_and_reprioritises_from_submission(
     submitted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
     await Ticket.filter(id=ticket.id).update(
         submitted_at=submitted_at,
-        response_due_at=submitted_at + server.settings.response_delays[Priority.P3],
+        response_due_at=submitted_at + server.settings.response_delays[Priority.P3].amount,
     )
     result = await tickets.adjust_ticket(
         actor=admin,
