@@ -18,6 +18,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 logger = logging.getLogger(__name__)
 
 CHANNEL = "support_desk_feed"
+# Names the LISTEN connection in pg_stat_activity, for operators (and the fault tests).
+LISTENER_APPLICATION_NAME = "support-desk feed listener"
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0
 KEEPALIVE = 10.0
 
@@ -58,7 +60,11 @@ class PostgresBroker:
         delay = BACKOFF_FIRST
         while True:
             try:
-                connection = await asyncpg.connect(self._dsn, timeout=10)
+                connection = await asyncpg.connect(
+                    self._dsn,
+                    timeout=10,
+                    server_settings={"application_name": LISTENER_APPLICATION_NAME},
+                )
             except (OSError, asyncpg.PostgresError, TimeoutError) as error:
                 logger.warning(
                     "feed listener: cannot connect (%s); retrying in %.1fs", error, delay
@@ -87,6 +93,8 @@ class PostgresBroker:
                 await asyncio.wait_for(lost.wait(), KEEPALIVE)
             if not lost.is_set():
                 await connection.execute("SELECT 1", timeout=KEEPALIVE)  # notices a dead link
+        # Terminated by the server (restart, pg_terminate_backend): say so, then reconnect.
+        logger.warning("feed listener: connection closed by the server; reconnecting")
 
 
 class RedisBroker:
