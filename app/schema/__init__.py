@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from app.schema.admin import AdminMutation, AdminQuery
 from app.schema.errors import is_expected, label_errors
+from app.schema.execution import SharedEventExecutor
 from app.schema.handling import HandlingMutation
 from app.schema.mutations import TicketMutation
 from app.schema.queries import TicketQuery
@@ -111,6 +112,7 @@ schema = SupportDeskSchema(
     subscription=Subscription,
     types=[TicketNode, UserNode, TeamNode, TicketEventNode, MessageNode, CalendarNode],
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
+    execution_context_class=SharedEventExecutor,
     extensions=[
         InternalErrorMask,
         RequestLimits,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from graphql import GraphQLError
@@ -12,7 +13,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from app.models import Team, User
+from app.models import Team, Ticket, User
 from app.services.actors import Actor
 from app.services.teams import teams_by_id
 from app.services.users import get_users
@@ -25,18 +26,39 @@ async def _load_teams(ids: list[int]) -> list[Team | None]:
 
 @dataclass
 class Loaders:
-    """Batch nested look-ups; cache only for one HTTP request, never across feed events."""
+    """Batch nested look-ups; cache only for one HTTP request, never across feed events.
+    Each loader is made when first used: most feed events never use their subscribers'."""
 
     actor: Actor | None
     cache: bool = True
-    # Nested users follow the same rule as users read by id: null when not visible.
-    users: DataLoader[int, User | None] = field(init=False)
-    # Whoever sees a ticket sees the team it is routed to.
-    teams: DataLoader[int, Team | None] = field(init=False)
+    # Already loaded and visible to the actor: primed into the loaders.
+    known_users: dict[int, User] = field(default_factory=dict)
+    known_teams: dict[int, Team] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.users = DataLoader(load_fn=self._load_users, cache=self.cache)
-        self.teams = DataLoader(load_fn=_load_teams, cache=self.cache)
+    @cached_property
+    def users(self) -> DataLoader[int, User | None]:
+        """Nested users follow the same rule as users read by id: null when not visible."""
+        loader: DataLoader[int, User | None] = DataLoader(self._load_users, cache=self.cache)
+        loader.prime_many(self.known_users)
+        return loader
+
+    @cached_property
+    def teams(self) -> DataLoader[int, Team | None]:
+        """Whoever sees a ticket sees the team it is routed to."""
+        loader: DataLoader[int, Team | None] = DataLoader(_load_teams, cache=self.cache)
+        loader.prime_many(self.known_teams)
+        return loader
+
+    @classmethod
+    def for_feed_event(cls, actor: Actor, ticket: Ticket) -> Loaders:
+        """Loaders for one feed event that the actor may see, given the author and team
+        the feed loaded with its ticket: whoever sees a ticket sees both."""
+        team: Team | None = ticket.team  # type: ignore[assignment]
+        return cls(
+            actor,
+            known_users={ticket.author_id: ticket.author},  # type: ignore[attr-defined,dict-item]
+            known_teams={team.id: team} if team else {},
+        )
 
     async def _load_users(self, ids: list[int]) -> list[User | None]:
         found = await get_users(self.actor, ids) if self.actor else {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
 from typing import Any
 
 import strawberry
@@ -33,6 +33,23 @@ class TicketOpenedEvent:
         description="Opaque position in the feed; pass it back as `after` to resume without gaps."
     )
     ticket: TicketNode
+    # Results of this event shared between subscribers (app/schema/execution.py).
+    shared_results: strawberry.Private[dict[Hashable, Any]]
+
+
+def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
+    """The event as every subscriber gets it, made once per event: it does not depend on
+    the viewer (fields that do are resolved per subscriber, with its loaders)."""
+    made = delivery.shared.get(TicketOpenedEvent)
+    if isinstance(made, TicketOpenedEvent):
+        return made
+    event = TicketOpenedEvent(
+        cursor=encode_cursor("feed", [delivery.position]),
+        ticket=TicketNode.from_model(delivery.ticket),
+        shared_results={},
+    )
+    delivery.shared[TicketOpenedEvent] = event
+    return event
 
 
 @strawberry.type
@@ -60,11 +77,9 @@ class Subscription:
             )
         stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
         try:
-            async for position, ticket, viewer in stream:
+            async for delivery in stream:
                 # Nested fields of this event are resolved for the viewer as they are now.
-                info.context.loaders = Loaders(viewer, cache=False)
-                yield TicketOpenedEvent(
-                    cursor=encode_cursor("feed", [position]), ticket=TicketNode.from_model(ticket)
-                )
+                info.context.loaders = Loaders.for_feed_event(delivery.viewer, delivery.ticket)
+                yield opened_event(delivery)
         except feed.SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None

@@ -42,12 +42,25 @@ async def load_actor(user_id: int) -> Actor | None:
 
 
 async def load_actors(user_ids: set[int]) -> dict[int, Actor]:
-    """Fresh actors for the active users among user_ids, in two queries."""
-    users = await User.filter(id__in=list(user_ids), is_active=True).values_list("id", "role")
+    """Fresh actors for the active users among user_ids, in two queries.
+
+    The feed calls this for every batch of events with all its subscribers: the ids are
+    written into the SQL (whole numbers only, so nothing can be injected), which is many
+    times cheaper for thousands of ids than a bound ORM parameter each."""
+    if not user_ids:
+        return {}
+    ids = ",".join(str(int(user_id)) for user_id in user_ids)
+    db = User._meta.db
+    _, users = await db.execute_query(
+        f"SELECT id, role FROM {User._meta.db_table} WHERE is_active AND id IN ({ids})"
+    )
+    _, memberships = await db.execute_query(
+        f"SELECT user_id, team_id FROM {Membership._meta.db_table} WHERE user_id IN ({ids})"
+    )
     teams: dict[int, set[int]] = {user_id: set() for user_id, _ in users}
-    memberships = Membership.filter(user_id__in=list(teams)).values_list("user_id", "team_id")
-    for user_id, team_id in await memberships:
-        teams[user_id].add(team_id)
+    for user_id, team_id in memberships:
+        if user_id in teams:
+            teams[user_id].add(team_id)
     return {
         uid: Actor(id=uid, role=Role(role), team_ids=frozenset(teams[uid])) for uid, role in users
     }

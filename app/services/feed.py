@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Protocol
@@ -67,6 +67,9 @@ class Delivery(NamedTuple):
     position: int
     ticket: Ticket
     viewer: Actor
+    # One dict per event, handed to each of its subscribers: what the presentation layer
+    # makes once for all of them (app/schema/subscriptions.py and execution.py).
+    shared: dict[Hashable, object]
 
 
 class SubscriberTooSlow(Exception):
@@ -84,7 +87,15 @@ class Subscriber:
         self.too_slow = False
         self.closed = False
 
-    def offer(self, position: int, ticket: Ticket, viewer: Actor | None) -> None:
+    def offer(
+        self,
+        position: int,
+        ticket: Ticket,
+        viewer: Actor | None,
+        shared: dict[Hashable, object] | None = None,
+    ) -> None:
+        """Queue the event if the viewer, as loaded now, may see it. The hub passes one
+        shared dict per event to all its subscribers; an offer without one gets its own."""
         if self.closed:
             return
         if viewer is None:  # deactivated meanwhile: the stream ends
@@ -94,7 +105,8 @@ class Subscriber:
                 self.too_slow = True
                 self._close()
             else:
-                self.queue.put_nowait(Delivery(position, ticket, viewer))
+                delivery = Delivery(position, ticket, viewer, {} if shared is None else shared)
+                self.queue.put_nowait(delivery)
 
     def _close(self) -> None:
         self.closed = True
@@ -160,8 +172,10 @@ class FeedHub:
             subscribers = [s for s in self._subscribers if not s.closed]
             viewers = await load_actors({s.user_id for s in subscribers}) if subscribers else {}
             for event in events:
+                shared: dict[Hashable, object] = {}
                 for subscriber in subscribers:
-                    subscriber.offer(event.position, event.ticket, viewers.get(subscriber.user_id))
+                    viewer = viewers.get(subscriber.user_id)
+                    subscriber.offer(event.position, event.ticket, viewer, shared)
                 self.head = event.position
             self._subscribers = {s for s in self._subscribers if not s.closed}
 
@@ -181,7 +195,8 @@ async def _head() -> int:
 
 async def _events_after(position: int, limit: int) -> list[FeedEvent]:
     query = FeedEvent.filter(position__gt=position).order_by("position").limit(limit)
-    return await query.select_related("ticket")
+    # Every subscriber shows the author and team: loaded here once, not once per subscriber.
+    return await query.select_related("ticket", "ticket__author", "ticket__team")
 
 
 async def record_ticket_opened(connection: BaseDBAsyncClient, ticket_id: int) -> int:
@@ -228,7 +243,7 @@ async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[De
             return
         for event in events:
             if can_see(viewer, event.ticket) and flt.matches(event.ticket):
-                yield Delivery(event.position, event.ticket, viewer)
+                yield Delivery(event.position, event.ticket, viewer, {})
         after = events[-1].position
 
 

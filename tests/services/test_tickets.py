@@ -316,11 +316,11 @@ async def test_no_feed_event_for_a_rolled_back_submission(
 
 
 @contextlib.asynccontextmanager
-async def listening(actor: Actor) -> AsyncIterator[asyncio.Task[tuple[int, Ticket]]]:
+async def listening(actor: Actor) -> AsyncIterator[asyncio.Task[feed.Delivery]]:
     """The next event of a real feed stream, as a task, once the stream has subscribed."""
     stream = feed.ticket_opened_stream(actor=actor, flt=feed.FeedFilter())
     before = feed.subscriber_count()
-    task: asyncio.Task[tuple[int, Ticket]] = asyncio.ensure_future(anext(stream))
+    task: asyncio.Task[feed.Delivery] = asyncio.ensure_future(anext(stream))
     try:
         for _ in range(250):
             if feed.subscriber_count() > before:
@@ -351,7 +351,7 @@ async def test_a_rolled_back_submission_reaches_no_subscriber(
         assert not next_event.done(), next_event.result()
 
         await tickets.submit_ticket(actor=alice, ticket_id=ticket.id)
-        _, received, _ = await asyncio.wait_for(next_event, 5)
+        received = (await asyncio.wait_for(next_event, 5)).ticket
         assert received.id == ticket.id
         assert received.status == TicketStatus.OPEN
 

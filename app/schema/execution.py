@@ -1,0 +1,141 @@
+"""Executing subscription events: once per event for all the subscribers who would get the
+same result, instead of once per subscriber.
+
+An event's result can differ between subscribers only through resolvers that look at the
+viewer. A selection made of plain fields (read from the event's own objects) and of the
+resolvers listed in SAME_FOR_EVERY_VIEWER gives every subscriber the same result: the first
+subscriber to execute it shares it with the others that run the same document with the same
+variables. Any other selection is executed per subscriber, as before. Whether a subscriber
+receives the event at all is decided beforehand, per subscriber (app/services/feed.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Hashable
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    print_ast,
+)
+from graphql.pyutils import AwaitableOrValue
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+# (type, field) of resolvers whose result does not depend on the viewer.
+SAME_FOR_EVERY_VIEWER = {
+    # For each event, the subscription field resolves to the event itself.
+    ("Subscription", "ticketOpened"),
+    # Whoever may see a ticket sees its author and its team (app/services/users.py and
+    # teams.py), and the feed loads both once per event (Loaders.for_feed_event).
+    ("Ticket", "author"),
+    ("Ticket", "team"),
+}
+Results = dict[Hashable, "asyncio.Future[ExecutionResult]"]
+_UNKNOWN = object()
+
+
+def same_for_every_viewer(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType | None,
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> bool:
+    """Whether the selection reads only plain fields and viewer-independent resolvers."""
+    if not isinstance(parent, GraphQLObjectType):
+        return False  # abstract types: not needed by the feed, so not shared
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            name = selection.name.value
+            if name == "__typename":
+                continue
+            field = parent.fields.get(name)
+            definition = (
+                field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field else None
+            )
+            if field is None or definition is None:
+                return False
+            if (
+                definition.base_resolver is not None
+                and (parent.name, name) not in SAME_FOR_EVERY_VIEWER
+            ):
+                return False
+            if selection.selection_set and not same_for_every_viewer(
+                schema, get_named_type(field.type), selection.selection_set, fragments
+            ):
+                return False
+        else:
+            if isinstance(selection, InlineFragmentNode):
+                condition, inner = selection.type_condition, selection.selection_set
+            else:
+                fragment = fragments.get(selection.name.value)
+                if fragment is None:
+                    return False
+                condition, inner = fragment.type_condition, fragment.selection_set
+            target = schema.get_type(condition.name.value) if condition else parent
+            if not same_for_every_viewer(schema, target, inner, fragments):
+                return False
+    return True
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """The executor of every operation; shares subscription event results as above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._share_key: Hashable = _UNKNOWN
+
+    def build_per_event_executor(self, payload: Any) -> StrawberryGraphQLCoreExecutionContext:
+        if self._share_key is _UNKNOWN:  # once per subscription
+            self._share_key = self._key_when_shareable()
+        executor = super().build_per_event_executor(payload)
+        # graphql-core's copy shares this memo with the subscription, keyed by lists made
+        # anew for each event: it would keep about 4 KB per subscriber and event, forever.
+        executor._relevant_sub_fields = {}
+        return executor
+
+    def _key_when_shareable(self) -> Hashable | None:
+        root = self.schema.subscription_type
+        if not same_for_every_viewer(
+            self.schema, root, self.operation.selection_set, self.fragment_definitions
+        ):
+            return None
+        return (
+            print_ast(self.operation),
+            *sorted(print_ast(f) for f in self.fragment_definitions.values()),
+            repr(sorted(self.variable_values.coerced.items())),
+        )
+
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[ExecutionResult]:
+        results: Results | None = getattr(self.root_value, "shared_results", None)
+        key = self._share_key
+        if results is None or key is None or key is _UNKNOWN:
+            return super().execute_operation(serially)  # type: ignore[return-value]
+        shared = results.get(key)
+        if shared is None:
+            outcome = super().execute_operation(serially)
+            if self.is_awaitable(outcome):
+                # A task of its own: cancelling the first subscriber must not cancel it
+                # for the others.
+                shared = asyncio.ensure_future(outcome)  # type: ignore[arg-type]
+            else:
+                shared = asyncio.get_running_loop().create_future()
+                shared.set_result(outcome)
+            results[key] = shared
+        return _copy_of(shared)
+
+
+async def _copy_of(shared: Awaitable[ExecutionResult]) -> ExecutionResult:
+    """The shared result, with an error list of its own (error handling edits the list)."""
+    result = await asyncio.shield(shared)
+    errors = list(result.errors) if result.errors else None
+    return ExecutionResult(result.data, errors, result.extensions)
