@@ -1,0 +1,558 @@
+"""Live feed fan-out: delivery delay, throughput and memory per subscription.
+
+Empties a PostgreSQL database (created if missing), seeds one requester and, for the
+largest level, as many subscribers (one in ten an admin, the others handlers of the
+team INCIDENT tickets are routed to, so every subscriber may see every ticket), then for
+each worker count and level: starts `support-desk serve`, opens that many
+graphql-transport-ws subscriptions to `ticketOpened` (one per socket, from several client
+processes), submits tickets (createDraft + submitTicket over HTTP) at a steady rate, and
+measures the delay from each submitTicket response to the event's receipt at each
+subscriber, the deliveries per second, the server's CPU per delivery, and the server's
+resident memory per idle subscription. Each measurement runs --runs times on a freshly
+started server; the table keeps the run with the lowest p99.
+
+    python bench/feed.py [--levels 100,1000,5000] [--workers 1,2] [--rate 2] [--duration 20]
+        [--runs 2] [--database-url postgres://postgres@127.0.0.1:5432/sd_bench]
+
+Clients and server share the machine: the delays include the clients' own lag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
+TEAM = "Support"
+SUBSCRIPTION = """
+subscription { ticketOpened {
+  cursor ticket { number subject priority team { name } author { displayName } } } }
+"""
+CREATE_DRAFT = """
+mutation Create($input: CreateDraftInput!) {
+  createDraft(input: $input) { ticket { id } userErrors { message } } }
+"""
+SUBMIT = """
+mutation Submit($input: SubmitTicketInput!) {
+  submitTicket(input: $input) { ticket { number } userErrors { message } } }
+"""
+CONNECTS_AT_ONCE = 50  # per client process: handshakes in flight
+DRAIN_TIMEOUT = 60.0  # seconds to wait for late deliveries after the last submission
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def raise_fd_limit() -> None:
+    """Thousands of sockets: lift the soft limit to the hard one (inherited by children)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and its descendants (uvicorn's workers are children of `serve`)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def rss_kib(pid: int) -> int:
+    total = 0
+    for p in process_tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for p in process_tree(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    # PYTHONPATH: serve the code of the tree this script is in, whatever is installed.
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET_KEY,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def support_desk() -> str:
+    return str(Path(sys.executable).parent / "support-desk")
+
+
+class Server:
+    def __init__(self, database_url: str, workers: int, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/graphql"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        command = [support_desk(), "serve", "--port", str(self.port), "--workers", str(workers)]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, env=server_env(database_url), stdout=out, stderr=subprocess.STDOUT
+            )
+
+    async def wait_ready(self, http: httpx.AsyncClient) -> None:
+        for _ in range(300):
+            try:
+                await http.post(self.url, json={"query": "{ __typename }"})
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+async def fresh_database(url: str) -> str:
+    """Create the database if missing, empty it; returns the server's version."""
+    dsn = url.replace("postgres://", "postgresql://", 1)
+    name = dsn.rsplit("/", 1)[1]
+    maintenance = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/postgres")
+    try:
+        if not await maintenance.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await maintenance.execute(f'CREATE DATABASE "{name}"')
+        version = str(await maintenance.fetchval("SHOW server_version"))
+    finally:
+        await maintenance.close()
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+    return version
+
+
+def seed(database_url: str, subscribers: int) -> tuple[str, list[str]]:
+    """Migrate and seed; returns the requester's token and one token per subscriber."""
+    subprocess.run([support_desk(), "migrate"], env=server_env(database_url), check=True)
+    return asyncio.run(_seed(database_url, subscribers))
+
+
+async def _seed(database_url: str, subscribers: int) -> tuple[str, list[str]]:
+    sys.path.insert(0, str(ROOT))
+    from tortoise import Tortoise
+
+    from app.config import Settings, use_settings
+    from app.db import tortoise_config
+    from app.models import Membership, User
+    from app.models.enums import Role, TeamKind, TicketType
+    from app.services.auth import hash_password, issue_token
+    from app.services.routing import set_route
+    from app.services.teams import ensure_team
+
+    use_settings(Settings(database_url=database_url, secret_key=SECRET_KEY))
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        team = await ensure_team(name=TEAM, kind=TeamKind.INTERNAL)
+        await set_route(ticket_type=TicketType.INCIDENT, team_name=TEAM)
+        password = hash_password("bench-password")  # nobody signs in: tokens are issued
+        author = await User.create(
+            email="author@bench.example",
+            display_name="Bench Author",
+            role=Role.REQUESTER,
+            password_hash=password,
+        )
+        people = [
+            User(
+                email=f"viewer{n}@bench.example",
+                display_name=f"Viewer {n}",
+                role=Role.ADMIN if n % 10 == 0 else Role.HANDLER,
+                password_hash=password,
+            )
+            for n in range(subscribers)
+        ]
+        await User.bulk_create(people, batch_size=1000)
+        viewers = await User.filter(email__startswith="viewer").order_by("id")
+        await Membership.bulk_create(
+            [Membership(user_id=v.id, team_id=team.id) for v in viewers if v.role is Role.HANDLER],
+            batch_size=1000,
+        )
+        return issue_token(author.id), [issue_token(v.id) for v in viewers]
+    finally:
+        await Tortoise.close_connections()
+
+
+# --- subscriber processes ---------------------------------------------------------------
+
+
+@dataclass
+class Subscriber:
+    token: str
+    received: list[tuple[float, str]] = field(default_factory=list)
+
+
+def run_clients(control: Connection, ws_url: str, tokens: list[str]) -> None:
+    """Entry point of one client process: holds len(tokens) subscriptions."""
+    raise_fd_limit()
+    asyncio.run(_clients(control, ws_url, tokens))
+
+
+async def _clients(control: Connection, ws_url: str, tokens: list[str]) -> None:
+    subscribers = [Subscriber(token) for token in tokens]
+    gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
+    loop = asyncio.get_running_loop()
+    ready = [loop.create_future() for _ in subscribers]
+    tasks = [
+        asyncio.create_task(_subscribe(ws_url, s, gate, r))
+        for s, r in zip(subscribers, ready, strict=True)
+    ]
+    problems = [p for p in await asyncio.gather(*ready) if p]
+    control.send((len(subscribers) - len(problems), problems[:3]))
+    while True:
+        command, *args = await loop.run_in_executor(None, control.recv)
+        if command == "wait":  # until each subscriber holds `count` messages, or timeout
+            count, timeout = args
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if all(len(s.received) >= count for s in subscribers):
+                    break
+                await asyncio.sleep(0.05)
+            control.send(sum(len(s.received) >= count for s in subscribers))
+        else:  # report
+            control.send(_receipts(subscribers))
+            break
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _subscribe(
+    ws_url: str, subscriber: Subscriber, gate: asyncio.Semaphore, ready: asyncio.Future[str]
+) -> None:
+    try:
+        async with gate:
+            ws = await websockets.connect(
+                ws_url, subprotocols=["graphql-transport-ws"], ping_interval=None, open_timeout=60
+            )
+            init = {"Authorization": f"Bearer {subscriber.token}"}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            ack = json.loads(await ws.recv())
+            if ack["type"] != "connection_ack":
+                raise RuntimeError(f"not acknowledged: {ack}")
+            subscribe = {"query": SUBSCRIPTION}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+    except Exception as error:
+        ready.set_result(f"{type(error).__name__}: {error}")
+        return
+    ready.set_result("")
+    async with ws:
+        async for message in ws:  # parsed after the run, to keep the clients light
+            subscriber.received.append((time.monotonic(), str(message)))
+
+
+def _receipts(subscribers: list[Subscriber]) -> tuple[list[tuple[int, float]], list[str]]:
+    """(ticket number, receipt time) of every event received, and unexpected messages."""
+    receipts, unexpected = [], []
+    for subscriber in subscribers:
+        for at, text in subscriber.received:
+            message = json.loads(text)
+            if message.get("type") == "next" and "errors" not in message["payload"]:
+                number = message["payload"]["data"]["ticketOpened"]["ticket"]["number"]
+                receipts.append((int(number), at))
+            else:
+                unexpected.append(text[:300])
+    return receipts, unexpected
+
+
+class Clients:
+    """Subscriber processes, each holding up to `per_process` sockets."""
+
+    def __init__(self, ws_url: str, tokens: list[str], per_process: int) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.controls: list[Connection] = []
+        self.processes = []
+        for start in range(0, len(tokens), per_process):
+            ours, theirs = spawn.Pipe()
+            process = spawn.Process(
+                target=run_clients, args=(theirs, ws_url, tokens[start : start + per_process])
+            )
+            process.start()
+            self.controls.append(ours)
+            self.processes.append(process)
+
+    async def _ask(self, message: tuple[Any, ...] | None) -> list[Any]:
+        def exchange(control: Connection) -> Any:
+            if message is not None:
+                control.send(message)
+            return control.recv()
+
+        return await asyncio.gather(*(asyncio.to_thread(exchange, c) for c in self.controls))
+
+    async def subscribed(self) -> tuple[int, list[str]]:
+        answers = await self._ask(None)
+        return sum(n for n, _ in answers), [p for _, problems in answers for p in problems]
+
+    async def wait_for(self, count: int, seconds: float) -> int:
+        """How many subscribers hold at least `count` messages, waiting up to `seconds`."""
+        return sum(await self._ask(("wait", count, seconds)))
+
+    async def report(self) -> tuple[list[tuple[int, float]], list[str]]:
+        answers = await self._ask(("report",))
+        for process in self.processes:
+            process.join(30)
+        return [r for rs, _ in answers for r in rs], [u for _, us in answers for u in us]
+
+
+# --- tickets ----------------------------------------------------------------------------
+
+
+async def graphql(
+    http: httpx.AsyncClient, url: str, query: str, variables: dict[str, Any], token: str
+) -> dict[str, Any]:
+    response = await http.post(
+        url,
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    if "errors" in body:
+        raise RuntimeError(f"GraphQL errors: {body['errors']}")
+    return dict(body["data"])
+
+
+async def open_ticket(http: httpx.AsyncClient, url: str, token: str) -> tuple[int, float]:
+    """Create and submit a ticket: its number and when the submitTicket response arrived."""
+    draft = await graphql(
+        http,
+        url,
+        CREATE_DRAFT,
+        {"input": {"subject": "Bench ticket", "description": "Load.", "type": "INCIDENT"}},
+        token,
+    )
+    ticket_id = draft["createDraft"]["ticket"]["id"]
+    data = await graphql(http, url, SUBMIT, {"input": {"id": ticket_id}}, token)
+    arrived = time.monotonic()
+    payload = data["submitTicket"]
+    if payload["userErrors"]:
+        raise RuntimeError(f"submitTicket refused: {payload['userErrors']}")
+    return int(payload["ticket"]["number"]), arrived
+
+
+async def open_tickets(
+    http: httpx.AsyncClient, url: str, token: str, count: int, rate: float
+) -> dict[int, float]:
+    """count tickets at a steady rate, on schedule even when one is slow (open loop)."""
+    start = time.monotonic()
+
+    async def scheduled(i: int) -> tuple[int, float]:
+        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+        return await open_ticket(http, url, token)
+
+    return dict(await asyncio.gather(*(scheduled(i) for i in range(count))))
+
+
+# --- one measurement --------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    workers: int
+    subscribers: int
+    tickets: int
+    delivered: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    deliveries_per_s: float
+    cpu_us_per_delivery: float
+    rss_kib_per_subscription: float
+    problems: list[str]
+
+    def row(self) -> str:
+        expected = self.subscribers * self.tickets
+        return (
+            f"| {self.workers} | {self.subscribers:,} | {self.tickets} "
+            f"| {self.delivered:,}/{expected:,} | {self.p50_ms:.0f} | {self.p99_ms:.0f} "
+            f"| {self.max_ms:.0f} | {self.deliveries_per_s:,.0f} "
+            f"| {self.cpu_us_per_delivery:.0f} | {self.rss_kib_per_subscription:.1f} |"
+        )
+
+
+HEADER = (
+    "| workers | subscribers | tickets | delivered | p50 ms | p99 ms | max ms "
+    "| deliveries/s | server CPU µs/delivery | RSS KiB/subscription |\n"
+    "|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(
+    args: argparse.Namespace, workers: int, tokens: list[str], author: str, log: Path
+) -> Result:
+    server = Server(args.database_url, workers, log)
+    clients: Clients | None = None
+    try:
+        async with httpx.AsyncClient(timeout=120) as http:
+            await server.wait_ready(http)
+            for _ in range(3):  # warm the code paths before the memory baseline
+                await open_ticket(http, server.url, author)
+            await asyncio.sleep(1)
+            rss_before = rss_kib(server.process.pid)
+            clients = Clients(server.ws_url, tokens, args.per_process)
+            connected, problems = await clients.subscribed()
+            if connected < len(tokens):
+                raise RuntimeError(f"only {connected} subscribed: {problems}")
+            await asyncio.sleep(2)  # let the server take the last subscribe messages in
+            rss_idle = rss_kib(server.process.pid)
+
+            await open_ticket(http, server.url, author)  # every subscription is live
+            live = await clients.wait_for(1, DRAIN_TIMEOUT)
+            if live < len(tokens):
+                raise RuntimeError(f"only {live} of {len(tokens)} subscriptions are live")
+
+            count = max(1, round(args.rate * args.duration))
+            cpu_before = cpu_seconds(server.process.pid)
+            started = time.monotonic()
+            responded = await open_tickets(http, server.url, author, count, args.rate)
+            await clients.wait_for(1 + count, DRAIN_TIMEOUT)
+            cpu_spent = cpu_seconds(server.process.pid) - cpu_before
+            receipts, unexpected = await clients.report()
+    finally:
+        server.stop()
+    delays = [(at - responded[n]) * 1000 for n, at in receipts if n in responded]
+    last = max((at for n, at in receipts if n in responded), default=started)
+    return Result(
+        workers=workers,
+        subscribers=len(tokens),
+        tickets=count,
+        delivered=len(delays),
+        p50_ms=statistics.median(delays) if delays else float("nan"),
+        p99_ms=quantile(delays, 0.99) if delays else float("nan"),
+        max_ms=max(delays, default=float("nan")),
+        deliveries_per_s=len(delays) / max(last - started, 1e-9),
+        cpu_us_per_delivery=cpu_spent / max(len(delays), 1) * 1e6,
+        rss_kib_per_subscription=(rss_idle - rss_before) / len(tokens),
+        problems=unexpected[:3],
+    )
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        int(line.split()[1]) // 1024**2
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def numbers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", type=numbers, default=[100, 1000, 5000])
+    parser.add_argument("--workers", type=numbers, default=[1, 2])
+    parser.add_argument("--rate", type=float, default=2.0, help="tickets per second")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of tickets")
+    parser.add_argument("--runs", type=int, default=2, help="runs per measurement; best kept")
+    parser.add_argument("--per-process", type=int, default=1000, help="sockets per client")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sd_bench"),
+        help="PostgreSQL database, emptied first (created if missing)",
+    )
+    return parser.parse_args(argv)
+
+
+async def bench(args: argparse.Namespace) -> None:
+    version = await fresh_database(args.database_url)
+    author, tokens = await asyncio.to_thread(seed, args.database_url, max(args.levels))
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    print(f"machine: {machine()}, PostgreSQL {version}")
+    print(f"command: {shlex.join(['python', *sys.argv])}")
+    print(f"{args.rate:g} tickets/s for {args.duration:g} s; server log: {log}", flush=True)
+    best: list[Result] = []
+    for workers in args.workers:
+        for level in args.levels:
+            runs = []
+            for run in range(args.runs):
+                result = await measure(args, workers, tokens[:level], author, log)
+                print(f"run {run + 1}: {result.row()}", flush=True)
+                for problem in result.problems:
+                    print(f"  unexpected message: {problem}")
+                runs.append(result)
+            best.append(
+                min(runs, key=lambda r: (r.subscribers * r.tickets - r.delivered, r.p99_ms))
+            )
+    print(f"\nbest of {args.runs} runs each:\n{HEADER}")
+    for result in best:
+        print(result.row())
+
+
+def main() -> None:
+    raise_fd_limit()
+    asyncio.run(bench(parse_args()))
+
+
+if __name__ == "__main__":
+    main()
