@@ -46,7 +46,14 @@ class TicketEventKind(StrEnum):
     STATUS_CHANGED = "STATUS_CHANGED"
     MESSAGE_POSTED = "MESSAGE_POSTED"
     # An internal note: the history shows it only to those who see internal notes.
-    NOTE_POSTED = "NOTE_POSTED"
+    NOTE_ADDED = "NOTE_ADDED"
+
+
+class FeedEventKind(StrEnum):
+    # Submitted: for ticketOpened, and for ticketUpdated of that ticket.
+    OPENED = "OPENED"
+    # Any later change of a submitted ticket: for ticketUpdated only.
+    CHANGED = "CHANGED"
 
 
 class MessageKind(StrEnum):

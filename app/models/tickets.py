@@ -38,6 +38,8 @@ class Ticket(Model):
     # Finished waits, [["start", "end"], ...] in ISO 8601 UTC: they push the deadline back.
     pauses = fields.JSONField(default=list)
     closed_at = fields.DatetimeField(null=True)
+    # What was done, given when closing; cleared when the ticket is reopened.
+    resolution = fields.TextField(null=True)
     version = fields.IntField(default=1)
     # Lower-cased, accent-free copy of subject, description and reference: the
     # same substring search on SQLite and PostgreSQL without extensions.

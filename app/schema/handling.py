@@ -34,11 +34,12 @@ async def _run(
 
 @strawberry.input
 class PostMessageInput:
-    ticket_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The ticket.")
     body: str = strawberry.field(description="1 to 20,000 characters; newlines are kept.")
-    internal: bool = strawberry.field(
+    internal: bool | None = strawberry.field(
         default=False,
-        description="An internal note for the ticket's team and admins; never shown to requesters.",
+        description="An internal note for the ticket's team and admins; never shown to "
+        "requesters. Null means false.",
     )
 
 
@@ -63,7 +64,7 @@ class AssignTicketInput:
 
 
 @strawberry.input
-class SetTicketWaitingInput:
+class AwaitTicketInput:
     id: strawberry.ID
     reason: str | None = strawberry.field(
         default=strawberry.UNSET, description="Whom or what the ticket waits for."
@@ -100,7 +101,7 @@ class AssignTicketPayload(TicketPayload):
 
 
 @strawberry.type
-class SetTicketWaitingPayload(TicketPayload):
+class AwaitTicketPayload(TicketPayload):
     pass
 
 
@@ -134,9 +135,9 @@ class HandlingMutation:
         async def run() -> Any:
             return await messages.post_message(
                 actor=actor,
-                ticket_id=ticket_pk(input.ticket_id, "ticket_id"),
+                ticket_id=ticket_pk(input.id),
                 body=input.body,
-                internal=input.internal,
+                internal=bool(input.internal),
             )
 
         result, errors = await attempt(run())
@@ -179,16 +180,16 @@ class HandlingMutation:
         description="PENDING -> WAITING for the requester or a third party; the response "
         "clock pauses."
     )
-    async def set_ticket_waiting(
-        self, info: Info[Context, Any], input: SetTicketWaitingInput
-    ) -> SetTicketWaitingPayload:
+    async def await_ticket(
+        self, info: Info[Context, Any], input: AwaitTicketInput
+    ) -> AwaitTicketPayload:
         ticket, errors = await _run(
             info,
             lambda actor: handling.set_waiting(
                 actor=actor, ticket_id=ticket_pk(input.id), reason=value(input.reason)
             ),
         )
-        return SetTicketWaitingPayload(ticket=ticket, user_errors=errors)
+        return AwaitTicketPayload(ticket=ticket, user_errors=errors)
 
     @strawberry.mutation(description="WAITING -> PENDING by hand.")
     async def resume_ticket(

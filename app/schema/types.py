@@ -128,6 +128,7 @@ class UserNode(Node):
     email: str
     display_name: str
     role: Role
+    active: bool = strawberry.field(description="False: the account is deactivated.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The user's teams that the viewer may see.")
@@ -142,6 +143,7 @@ class UserNode(Node):
             email=user.email,
             display_name=user.display_name,
             role=user.role,
+            active=user.is_active,
             pk=user.id,
         )
 
@@ -185,6 +187,10 @@ class MessageNode(Node):
     body: str
     created_at: datetime
     author_id: strawberry.Private[int]
+
+    @strawberry.field(description="An internal note between handlers: never shown to requesters.")
+    def internal(self) -> bool:
+        return self.kind is MessageKind.INTERNAL
 
     @strawberry.field
     async def author(self, info: Info[Context, Any]) -> UserNode | None:
@@ -237,8 +243,9 @@ class TicketNode(Node):
     overdue: bool = strawberry.field(
         description="True when no response was given and responseDueAt has passed."
     )
-    sla_status: SlaStatus | None = strawberry.field(
-        description="Where the response clock stands; null for a draft."
+    sla_status: SlaStatus = strawberry.field(
+        description="Where the response clock stands; ON_TRACK for a draft, whose clock "
+        "has not started."
     )
     first_responded_at: datetime | None = strawberry.field(
         description="When a handler first answered publicly: the response clock stopped then."
@@ -247,6 +254,9 @@ class TicketNode(Node):
         description="Set while WAITING: the response clock is paused since then."
     )
     closed_at: datetime | None
+    resolution: str | None = strawberry.field(
+        description="What was done, given when the ticket was closed; null again once reopened."
+    )
     version: int = strawberry.field(
         description="Increases with every change; send it back as expectedVersion to avoid "
         "lost updates."
@@ -356,6 +366,7 @@ class TicketNode(Node):
             first_responded_at=ticket.first_responded_at,
             waiting_since=ticket.waiting_since,
             closed_at=ticket.closed_at,
+            resolution=ticket.resolution,
             version=ticket.version,
             pk=ticket.id,
             author_id=ticket.author_id,  # type: ignore[attr-defined]

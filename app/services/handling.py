@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app.config import get_settings
 from app.models import Message, Ticket, User
 from app.models.enums import MessageKind, Role, TicketEventKind, TicketStatus
-from app.services import sla
+from app.services import feed, sla
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
 from app.services.tickets import changed_meanwhile, record_event, utc_now
@@ -54,12 +52,13 @@ async def _ticket_for(
     return ticket
 
 
-async def _save(ticket: Ticket, now: datetime, **changes: Any) -> None:
+async def _save(news: feed.Announcements, ticket: Ticket, now: datetime, **changes: Any) -> None:
     updated = await Ticket.filter(id=ticket.id, version=ticket.version).update(
         **changes, updated_at=now, version=ticket.version + 1
     )
     if not updated:
         raise changed_meanwhile(ticket)
+    news.ticket_changed(ticket.id)
 
 
 async def _status_event(
@@ -92,10 +91,10 @@ async def _assignee_event(ticket: Ticket, actor: Actor, now: datetime, to: User)
 
 async def take_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     """A handler of the ticket's team makes it theirs: OPEN -> PENDING."""
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "taken")
         now = utc_now()
-        await _save(ticket, now, assignee_id=actor.id, status=PENDING)
+        await _save(news, ticket, now, assignee_id=actor.id, status=PENDING)
         await _assignee_event(ticket, actor, now, await User.get(id=actor.id))
         await _status_event(ticket, actor, now, PENDING)
     return await Ticket.get(id=ticket.id)
@@ -103,7 +102,7 @@ async def take_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
 
 async def assign_ticket(*, actor: Actor, ticket_id: int, assignee_id: int) -> Ticket:
     """An admin or a handler of the team gives the ticket to a member of that team."""
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "assigned")
         team_id = ticket.team_id  # type: ignore[attr-defined]
         if team_id is None:
@@ -128,7 +127,7 @@ async def assign_ticket(*, actor: Actor, ticket_id: int, assignee_id: int) -> Ti
             return ticket
         now = utc_now()
         status = PENDING if ticket.status == OPEN else ticket.status
-        await _save(ticket, now, assignee_id=member.id, status=status)
+        await _save(news, ticket, now, assignee_id=member.id, status=status)
         await _assignee_event(ticket, actor, now, member)
         if status != ticket.status:
             await _status_event(ticket, actor, now, status)
@@ -138,12 +137,12 @@ async def assign_ticket(*, actor: Actor, ticket_id: int, assignee_id: int) -> Ti
 async def set_waiting(*, actor: Actor, ticket_id: int, reason: str | None = None) -> Ticket:
     """PENDING -> WAITING for the requester or a third party: the response clock pauses."""
     reason_text, problems = clean_reason(reason) if reason is not None else (None, [])
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "set waiting")
         if problems:
             raise DomainError(*problems)
         now = utc_now()
-        await _save(ticket, now, status=WAITING, waiting_since=now)
+        await _save(news, ticket, now, status=WAITING, waiting_since=now)
         await _status_event(ticket, actor, now, WAITING, reason_text)
     return await Ticket.get(id=ticket.id)
 
@@ -167,29 +166,34 @@ async def resume_changes(actor: Actor, ticket: Ticket, now: datetime) -> dict[st
 
 async def resume_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     """WAITING -> PENDING by hand (a requester's message does it by itself)."""
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "resumed")
         now = utc_now()
-        await _save(ticket, now, **await resume_changes(actor, ticket, now))
+        await _save(news, ticket, now, **await resume_changes(actor, ticket, now))
     return await Ticket.get(id=ticket.id)
 
 
 async def close_ticket(*, actor: Actor, ticket_id: int, resolution: str) -> Ticket:
     """Done: the resolution note is posted as a public message, then the ticket closes."""
     text, problems = clean_body(resolution, "resolution")
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "closed")
         if problems:
             raise DomainError(*problems)
         now = utc_now()
-        changes: dict[str, Any] = {"status": CLOSED, "closed_at": now, "waiting_since": None}
+        changes: dict[str, Any] = {
+            "status": CLOSED,
+            "closed_at": now,
+            "resolution": text,
+            "waiting_since": None,
+        }
         if ticket.status == WAITING and ticket.waiting_since is not None:
             changes["pauses"] = sla.with_pause(ticket, ticket.waiting_since, now)
         is_author = ticket.author_id == actor.id  # type: ignore[attr-defined]
         if not is_author and ticket.first_responded_at is None:
             # The resolution answers the requester: it is the first response.
             changes["first_responded_at"] = now
-        await _save(ticket, now, **changes)
+        await _save(news, ticket, now, **changes)
         await Message.create(
             ticket_id=ticket.id,
             author_id=actor.id,
@@ -205,7 +209,7 @@ async def close_ticket(*, actor: Actor, ticket_id: int, resolution: str) -> Tick
 async def reopen_ticket(*, actor: Actor, ticket_id: int, reason: str | None = None) -> Ticket:
     """CLOSED -> OPEN: by the author within the reopening period, by the team any time."""
     reason_text, problems = clean_reason(reason) if reason is not None else (None, [])
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "reopened", author_too=True)
         if problems:
             raise DomainError(*problems)
@@ -219,6 +223,6 @@ async def reopen_ticket(*, actor: Actor, ticket_id: int, reason: str | None = No
                 "submit a new ticket instead",
                 "id",
             )
-        await _save(ticket, now, status=OPEN, closed_at=None)
+        await _save(news, ticket, now, status=OPEN, closed_at=None, resolution=None)
         await _status_event(ticket, actor, now, OPEN, reason_text)
     return await Ticket.get(id=ticket.id)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from app.models import Message, Ticket
 from app.models.enums import MessageKind, TicketEventKind, TicketStatus
-from app.services import handling
+from app.services import feed, handling
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
@@ -26,7 +25,7 @@ async def post_message(
     A handler's first public message stops the response clock; the author's message on
     a WAITING ticket resumes it."""
     text, problems = clean_body(body)
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await get_visible_ticket(actor, ticket_id=ticket_id)
         if ticket is None:
             raise not_found()
@@ -38,7 +37,7 @@ async def post_message(
             raise fail(
                 ErrorCode.INVALID_STATE,
                 f"ticket #{ticket.number} is {ticket.status.value}: {hint}",
-                "ticket_id",
+                "id",
             )
         if problems:
             raise DomainError(*problems)
@@ -52,7 +51,8 @@ async def post_message(
         )
         if internal:
             # A note changes nothing a requester sees: not even updatedAt or version.
-            await record_event(ticket.id, actor, TicketEventKind.NOTE_POSTED, now)
+            await record_event(ticket.id, actor, TicketEventKind.NOTE_ADDED, now)
+            news.ticket_changed(ticket.id, internal=True)
             return message, ticket
         await record_event(ticket.id, actor, TicketEventKind.MESSAGE_POSTED, now)
         changes: dict[str, object] = {}
@@ -66,6 +66,7 @@ async def post_message(
         )
         if not updated:
             raise changed_meanwhile(ticket)
+        news.ticket_changed(ticket.id)
     return message, await Ticket.get(id=ticket.id)
 
 

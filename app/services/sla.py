@@ -85,11 +85,11 @@ async def deadlines(
     return due, at_risk
 
 
-def sla_status(ticket: Ticket, now: datetime) -> SlaStatus | None:
-    """Where the response clock stands; None for a draft."""
+def sla_status(ticket: Ticket, now: datetime) -> SlaStatus:
+    """Where the response clock stands; ON_TRACK for a draft, whose clock has not started."""
     due = ticket.response_due_at
     if due is None:
-        return None
+        return SlaStatus.ON_TRACK
     # The clock stops at the first response, or at closing without one.
     stopped = ticket.first_responded_at or (
         ticket.closed_at if ticket.status == TicketStatus.CLOSED else None

@@ -240,7 +240,7 @@ async def delete_draft(*, actor: Actor, ticket_id: int) -> None:
 
 async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     """Open the actor's draft: priority, team and deadline are set, then the feed is told."""
-    async with in_transaction() as connection:
+    async with feed.announcing() as news:
         ticket = await _own_draft(actor, ticket_id)
         problems = clean_subject(ticket.subject)[1]
         if ticket.type is None:
@@ -296,8 +296,7 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
                 body=ticket.description,
                 created_at=now,
             )
-        position = await feed.record_ticket_opened(connection, ticket.id)
-    await feed.ticket_opened_committed(position)
+        news.ticket_opened(ticket.id)
     return await Ticket.get(id=ticket.id)
 
 
@@ -317,7 +316,7 @@ async def adjust_ticket(
     ]
     reason_text, found = clean_reason(reason) if reason is not None else (None, [])
     problems.extend(found)
-    async with in_transaction():
+    async with feed.announcing() as news:
         ticket = await get_visible_ticket(actor, ticket_id=ticket_id)
         if ticket is None:
             raise not_found()
@@ -353,6 +352,7 @@ async def adjust_ticket(
         )
         if not updated:
             raise changed_meanwhile(ticket)
+        news.ticket_changed(ticket.id)
         recorded: list[tuple[str, object, object]] = []
         if "type" in diff:
             recorded.append(("type", ticket.type, diff["type"]))
@@ -390,7 +390,7 @@ HISTORY_COLUMNS = (Column("id"),)
 def _visible_events(actor: Actor, ticket_id: int, team_id: int | None) -> QuerySet[TicketEvent]:
     """A ticket's events; that an internal note was written only for those who handle it."""
     query = TicketEvent.filter(ticket_id=ticket_id)
-    return query if handles(actor, team_id) else query.exclude(kind=TicketEventKind.NOTE_POSTED)
+    return query if handles(actor, team_id) else query.exclude(kind=TicketEventKind.NOTE_ADDED)
 
 
 async def list_history(

@@ -23,7 +23,7 @@ ERRORS = "userErrors { field message code }"
 MUTATIONS = {
     "take": "takeTicket",
     "assign": "assignTicket",
-    "wait": "setTicketWaiting",
+    "wait": "awaitTicket",
     "resume": "resumeTicket",
     "close": "closeTicket",
     "reopen": "reopenTicket",
@@ -31,7 +31,7 @@ MUTATIONS = {
 INPUT_TYPES = {
     "take": "TakeTicketInput",
     "assign": "AssignTicketInput",
-    "wait": "SetTicketWaitingInput",
+    "wait": "AwaitTicketInput",
     "resume": "ResumeTicketInput",
     "close": "CloseTicketInput",
     "reopen": "ReopenTicketInput",

@@ -172,7 +172,12 @@ def ticket_at(status: TicketStatus, **values: object) -> Ticket:
 @pytest.mark.parametrize(
     ("ticket", "now", "expected"),
     [
-        (ticket_at(TicketStatus.DRAFT, submitted_at=None, response_due_at=None), NOON, None),
+        # A draft's clock has not started.
+        (
+            ticket_at(TicketStatus.DRAFT, submitted_at=None, response_due_at=None),
+            NOON,
+            SlaStatus.ON_TRACK,
+        ),
         (ticket_at(TicketStatus.OPEN), NOON - timedelta(hours=1) - SECOND, SlaStatus.ON_TRACK),
         (ticket_at(TicketStatus.OPEN), NOON - timedelta(hours=1), SlaStatus.AT_RISK),
         (ticket_at(TicketStatus.PENDING), NOON - SECOND, SlaStatus.AT_RISK),
