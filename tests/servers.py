@@ -274,7 +274,7 @@ class Submitter:
         self.http = http
         self.author = author
 
-    async def _call(self, server: ServeProcess, document: str, variables: dict[str, Any]) -> Any:
+    async def call(self, server: ServeProcess, document: str, variables: dict[str, Any]) -> Any:
         response = await self.http.post(
             f"{server.url}/graphql",
             json={"query": document, "variables": variables},
@@ -288,9 +288,9 @@ class Submitter:
     async def open(self, server: ServeProcess, subject: str, description: str = "") -> int:
         """Create and submit an incident through server; its number."""
         fields = {"subject": subject, "type": "INCIDENT", "description": description}
-        created = (await self._call(server, CREATE_DRAFT, {"input": fields}))["createDraft"]
+        created = (await self.call(server, CREATE_DRAFT, {"input": fields}))["createDraft"]
         assert created["userErrors"] == [], created
-        submitted = await self._call(server, SUBMIT, {"input": {"id": created["ticket"]["id"]}})
+        submitted = await self.call(server, SUBMIT, {"input": {"id": created["ticket"]["id"]}})
         payload = submitted["submitTicket"]
         assert payload["userErrors"] == [], payload
         assert payload["ticket"]["status"] == "OPEN", payload

@@ -1,4 +1,4 @@
-"""Subscriptions: the live feed of opened tickets."""
+"""Subscriptions: the live feed of opened tickets, and the changes of one ticket."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from app.models.enums import Priority, TicketType
 from app.schema.context import Context, Loaders, require_actor
+from app.schema.mutations import ticket_pk
 from app.schema.queries import id_argument
 from app.schema.types import TicketNode
 from app.schema.values import value
@@ -52,6 +53,13 @@ def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
     return event
 
 
+def as_viewer_now(info: Info[Context, Any], delivery: feed.Delivery) -> None:
+    """Nested fields of this event are resolved for the viewer as they are now, not as
+    they were when the socket connected."""
+    info.context.actor = delivery.viewer
+    info.context.loaders = Loaders.for_feed_event(delivery.viewer, delivery.ticket)
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -78,8 +86,25 @@ class Subscription:
         stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
         try:
             async for delivery in stream:
-                # Nested fields of this event are resolved for the viewer as they are now.
-                info.context.loaders = Loaders.for_feed_event(delivery.viewer, delivery.ticket)
+                as_viewer_now(info, delivery)
                 yield opened_event(delivery)
+        except feed.SubscriberTooSlow as error:
+            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+
+    @strawberry.subscription(
+        description="The ticket each time it changes (status, assignment, type, priority, "
+        "a new message), while the viewer may see it. An internal note is pushed only to "
+        "those who see notes. A ticket the viewer may not see, or no longer sees, ends the "
+        "subscription with NOT_FOUND."
+    )
+    async def ticket_updated(
+        self, info: Info[Context, Any], id: strawberry.ID
+    ) -> AsyncGenerator[TicketNode, None]:
+        actor = require_actor(info)
+        stream = feed.ticket_changes(actor=actor, ticket_id=ticket_pk(id))
+        try:
+            async for delivery in stream:
+                as_viewer_now(info, delivery)
+                yield TicketNode.from_model(delivery.ticket)
         except feed.SubscriberTooSlow as error:
             raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None

@@ -1,10 +1,11 @@
-"""The live feed of opened tickets.
+"""The live feed: tickets opened (ticketOpened) and changes of one ticket (ticketUpdated).
 
-Each submission writes a FeedEvent in its own transaction, at a position taken from a
-counter row that the transaction holds until it commits: positions are gapless and in
-commit order. The table is the truth; brokers only wake each process's FeedHub, which
-reads the new events once and hands each to the local subscribers allowed to see it.
-A subscriber that resumes after a position replays the table first, then goes live.
+Each submission or change of a submitted ticket writes a FeedEvent in its own
+transaction, at a position taken from a counter row that the transaction holds until it
+commits: positions are gapless and in commit order. The table is the truth; brokers only
+wake each process's FeedHub, which reads the new events once and hands each to the local
+subscribers allowed to see it. A subscriber of opened tickets that resumes after a
+position replays the table first, then goes live.
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Hashable
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from app.models import Counter, FeedEvent, Ticket
-from app.models.enums import Priority, TicketType
+from app.models.enums import FeedEventKind, Priority, TicketType
 from app.services.actors import Actor, load_actor, load_actors
-from app.services.errors import ErrorCode, fail
-from app.services.visibility import can_see
+from app.services.errors import ErrorCode, fail, not_found
+from app.services.visibility import can_see, get_visible_ticket, handles
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class Broker(Protocol):
 
 @dataclass(frozen=True)
 class FeedFilter:
+    """Which opened tickets a ticketOpened subscriber wants."""
+
     type: list[TicketType] | None = None
     priority: list[Priority] | None = None
     team_id: int | None = None
@@ -62,7 +67,7 @@ class FeedFilter:
 
 
 class Delivery(NamedTuple):
-    """An opened ticket for one subscriber, with the subscriber as they are now."""
+    """An event for one subscriber, with the subscriber as they are now."""
 
     position: int
     ticket: Ticket
@@ -77,36 +82,57 @@ class SubscriberTooSlow(Exception):
 
 
 class Subscriber:
-    def __init__(self, user_id: int, flt: FeedFilter, queue_size: int) -> None:
+    """One subscription: of opened tickets (flt), or of the changes of one ticket."""
+
+    def __init__(
+        self, user_id: int, flt: FeedFilter, queue_size: int, *, ticket_id: int | None = None
+    ) -> None:
         self.user_id = user_id
         self.flt = flt
+        self.ticket_id = ticket_id
         self.queue_size = queue_size
         # One slot more than queue_size for the end-of-stream mark: a dropped subscriber
         # still receives every event before it, a gap-free prefix.
         self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(queue_size + 1)
         self.too_slow = False
+        self.lost_sight = False  # ticketUpdated: the viewer may no longer see the ticket
         self.closed = False
 
     def offer(
-        self,
-        position: int,
-        ticket: Ticket,
-        viewer: Actor | None,
-        shared: dict[Hashable, object] | None = None,
+        self, event: FeedEvent, viewer: Actor | None, shared: dict[Hashable, object] | None = None
     ) -> None:
-        """Queue the event if the viewer, as loaded now, may see it. The hub passes one
-        shared dict per event to all its subscribers; an offer without one gets its own."""
+        """Queue the event if it is one this subscriber wants and the viewer, as loaded
+        now, may see it. The hub passes one shared dict per event to all its subscribers;
+        an offer without one gets its own."""
         if self.closed:
             return
+        ticket: Ticket = event.ticket  # type: ignore[assignment]
         if viewer is None:  # deactivated meanwhile: the stream ends
             self._close()
-        elif can_see(viewer, ticket) and self.flt.matches(ticket):
-            if self.queue.qsize() >= self.queue_size:
-                self.too_slow = True
-                self._close()
-            else:
-                delivery = Delivery(position, ticket, viewer, {} if shared is None else shared)
-                self.queue.put_nowait(delivery)
+            return
+        if self.ticket_id is None:
+            wanted = (
+                event.kind is FeedEventKind.OPENED
+                and can_see(viewer, ticket)
+                and self.flt.matches(ticket)
+            )
+        elif ticket.id != self.ticket_id:
+            wanted = False
+        elif not can_see(viewer, ticket):  # re-routed away, or the viewer left the team
+            self.lost_sight = True
+            self._close()
+            return
+        else:
+            # An internal note is news only to those who see notes.
+            wanted = not event.internal or handles(viewer, ticket.team_id)  # type: ignore[attr-defined]
+        if not wanted:
+            return
+        if self.queue.qsize() >= self.queue_size:
+            self.too_slow = True
+            self._close()
+        else:
+            delivery = Delivery(event.position, ticket, viewer, {} if shared is None else shared)
+            self.queue.put_nowait(delivery)
 
     def _close(self) -> None:
         self.closed = True
@@ -121,13 +147,15 @@ class FeedHub:
         self.queue_size = queue_size
         self.retention = retention
         self.head = 0
+        # Subscribers of opened tickets, and of one ticket's changes by ticket id.
         self._subscribers: set[Subscriber] = set()
+        self._watchers: dict[int, set[Subscriber]] = {}
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._subscribers) + sum(len(w) for w in self._watchers.values())
 
     async def start(self) -> None:
         self.head = await _head()
@@ -153,8 +181,19 @@ class FeedHub:
         self._subscribers.add(subscriber)
         return subscriber
 
+    def watch(self, user_id: int, ticket_id: int) -> Subscriber:
+        subscriber = Subscriber(user_id, FeedFilter(), self.queue_size, ticket_id=ticket_id)
+        self._watchers.setdefault(ticket_id, set()).add(subscriber)
+        return subscriber
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
+        if subscriber.ticket_id is None:
+            self._subscribers.discard(subscriber)
+            return
+        watchers = self._watchers.get(subscriber.ticket_id, set())
+        watchers.discard(subscriber)
+        if not watchers:
+            self._watchers.pop(subscriber.ticket_id, None)
 
     async def _pump(self) -> None:
         while True:
@@ -167,17 +206,23 @@ class FeedHub:
                 logger.exception("feed: could not read new events")
                 await asyncio.sleep(1)
 
+    def _concerned(self, event: FeedEvent) -> list[Subscriber]:
+        watchers = self._watchers.get(event.ticket_id, ())  # type: ignore[attr-defined]
+        opened = self._subscribers if event.kind is FeedEventKind.OPENED else ()
+        return [s for group in (opened, watchers) for s in group if not s.closed]
+
     async def deliver_new_events(self) -> None:
         while events := await _events_after(self.head, BATCH):
-            subscribers = [s for s in self._subscribers if not s.closed]
-            viewers = await load_actors({s.user_id for s in subscribers}) if subscribers else {}
-            for event in events:
+            concerned = [self._concerned(event) for event in events]
+            user_ids = {s.user_id for subscribers in concerned for s in subscribers}
+            viewers = await load_actors(user_ids) if user_ids else {}
+            for event, subscribers in zip(events, concerned, strict=True):
                 shared: dict[Hashable, object] = {}
                 for subscriber in subscribers:
-                    viewer = viewers.get(subscriber.user_id)
-                    subscriber.offer(event.position, event.ticket, viewer, shared)
+                    subscriber.offer(event, viewers.get(subscriber.user_id), shared)
+                    if subscriber.closed:
+                        self.unsubscribe(subscriber)
                 self.head = event.position
-            self._subscribers = {s for s in self._subscribers if not s.closed}
 
     async def _purge(self) -> None:
         while True:
@@ -193,29 +238,73 @@ async def _head() -> int:
     return int(counter.value)
 
 
-async def _events_after(position: int, limit: int) -> list[FeedEvent]:
+async def _events_after(
+    position: int, limit: int, kind: FeedEventKind | None = None
+) -> list[FeedEvent]:
     query = FeedEvent.filter(position__gt=position).order_by("position").limit(limit)
+    if kind is not None:
+        query = query.filter(kind=kind)
     # Every subscriber shows the author and team: loaded here once, not once per subscriber.
     return await query.select_related("ticket", "ticket__author", "ticket__team")
 
 
-async def record_ticket_opened(connection: BaseDBAsyncClient, ticket_id: int) -> int:
-    """Inside the submitting transaction: the event and its position; the broker is told."""
-    # The UPDATE locks the counter row until commit: positions follow commit order.
-    await Counter.filter(name=FEED_COUNTER).using_db(connection).update(value=F("value") + 1)
-    position = int((await Counter.get(name=FEED_COUNTER).using_db(connection)).value)
-    await FeedEvent.create(
-        position=position, ticket_id=ticket_id, created_at=datetime.now(UTC), using_db=connection
-    )
-    if _hub is not None:
-        await _hub.broker.announce(connection, position)
-    return position
+@dataclass
+class Announcements:
+    """What a transaction tells the feed: recorded just before it commits, announced after."""
+
+    connection: BaseDBAsyncClient
+    events: list[tuple[int, FeedEventKind, bool]] = field(default_factory=list)
+
+    def ticket_opened(self, ticket_id: int) -> None:
+        self.events.append((ticket_id, FeedEventKind.OPENED, False))
+
+    def ticket_changed(self, ticket_id: int, *, internal: bool = False) -> None:
+        """A change of a submitted ticket; internal when only note readers may hear of it."""
+        self.events.append((ticket_id, FeedEventKind.CHANGED, internal))
 
 
-async def ticket_opened_committed(position: int) -> None:
-    """After the submission committed: wake the hubs that a NOTIFY does not reach."""
+@asynccontextmanager
+async def announcing() -> AsyncIterator[Announcements]:
+    """A transaction whose announced tickets reach the feed once, and only if, it commits."""
+    async with in_transaction() as connection:
+        announcements = Announcements(connection)
+        yield announcements
+        position = await _record(connection, announcements.events)
+    if position is not None:
+        await events_committed(position)
+
+
+async def events_committed(position: int) -> None:
+    """After the transaction committed: wake the hubs that a NOTIFY does not reach."""
     if _hub is not None:
         await _hub.broker.committed(position)
+
+
+async def _record(
+    connection: BaseDBAsyncClient, events: list[tuple[int, FeedEventKind, bool]]
+) -> int | None:
+    """The events at the next positions, as the last step of the transaction; the last
+    position, or None when there was nothing to record."""
+    if not events:
+        return None
+    # The UPDATE locks the counter row until commit: positions follow commit order.
+    counter = Counter.filter(name=FEED_COUNTER).using_db(connection)
+    await counter.update(value=F("value") + len(events))
+    last = int((await Counter.get(name=FEED_COUNTER).using_db(connection)).value)
+    now = datetime.now(UTC)
+    first = last - len(events) + 1
+    for position, (ticket_id, kind, internal) in enumerate(events, start=first):
+        await FeedEvent.create(
+            position=position,
+            ticket_id=ticket_id,
+            kind=kind,
+            internal=internal,
+            created_at=now,
+            using_db=connection,
+        )
+    if _hub is not None:
+        await _hub.broker.announce(connection, last)
+    return last
 
 
 async def purge_feed_events(*, older_than: timedelta) -> int:
@@ -237,7 +326,7 @@ async def _check_resume_point(after: int, retention: timedelta) -> None:
 
 
 async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[Delivery]:
-    while events := await _events_after(after, BATCH):
+    while events := await _events_after(after, BATCH, FeedEventKind.OPENED):
         viewer = await load_actor(user_id)
         if viewer is None:
             return
@@ -275,6 +364,30 @@ async def ticket_opened_stream(
             raise SubscriberTooSlow(
                 "this subscription fell too far behind and was closed: "
                 "subscribe again with the last cursor received to resume"
+            )
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Delivery]:
+    """The ticket each time it changes, while the actor may see it: NOT_FOUND at once when
+    they may not (hidden and missing alike), and when they no longer may. Internal notes
+    reach only those who see notes. The stream listens before it checks, so no change
+    that commits after the check is missed."""
+    hub = _require_hub()
+    subscriber = hub.watch(actor.id, ticket_id)
+    try:
+        viewer = await load_actor(actor.id)  # as they are now, not when the socket opened
+        if viewer is None or await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
+            raise not_found()
+        while (delivery := await subscriber.queue.get()) is not None:
+            yield delivery
+        if subscriber.lost_sight:
+            raise not_found()
+        if subscriber.too_slow:
+            raise SubscriberTooSlow(
+                "this subscription fell too far behind and was closed: read the ticket "
+                "again, then subscribe again"
             )
     finally:
         hub.unsubscribe(subscriber)

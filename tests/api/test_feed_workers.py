@@ -12,6 +12,7 @@ TEST_DATABASE_URL set these tests run, and fail if the database or Redis is unre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -93,6 +94,19 @@ def logs(tmp_path: Path) -> Path:
     return tmp_path
 
 
+POST_NOTE = """mutation P($id: ID!, $body: String!) {
+  postMessage(input: {id: $id, body: $body, internal: true}) { userErrors { code } } }"""
+TAKE = "mutation T($input: TakeTicketInput!) { takeTicket(input: $input) { userErrors { code } } }"
+FIND = "query F($n: Int!) { ticket(number: $n) { id } }"
+
+
+async def ticket_id_of(
+    http: httpx.AsyncClient, server: ServeProcess, person: Person, number: int
+) -> str:
+    data = await Submitter(http, person).call(server, FIND, {"n": number})
+    return str(data["ticket"]["id"])
+
+
 def head_cursor(position: int) -> str:
     """The cursor of the feed's head: subscribing after it misses nothing opened later,
     even if the subscription is registered after the first submissions."""
@@ -168,6 +182,42 @@ async def test_ticket_opened_through_one_process_reaches_a_subscriber_of_another
         numbers = [await promptly(submitter, a, [sub], "A to B") for _ in range(3)]
         await all_receive_exactly([sub], numbers, head)
         await sub.close()
+
+
+UPDATED = "subscription U($id: ID!) { ticketUpdated(id: $id) { status messages { totalCount } } }"
+
+
+@pytest.mark.parametrize("broker", ["postgres", pytest.param("redis", marks=needs_redis)])
+async def test_a_change_through_one_process_reaches_a_ticket_page_on_another(
+    installation: Installation, http: httpx.AsyncClient, logs: Path, broker: str
+) -> None:
+    env = server_env(
+        installation.url, **({"BROKER_URL": TEST_REDIS_URL} if broker == "redis" else {})
+    )
+    people = installation.people
+    async with serving([Spec("A", env), Spec("B", env)], logs) as (a, b):
+        number = await Submitter(http, people["alice"]).open(a, subject("page", 0))
+        ticket_id = await ticket_id_of(http, a, people["support1"], number)
+        ws = await connect_socket(b, people["support1"].token)
+        await send_subscribe(ws, UPDATED, {"id": ticket_id})
+        handler = Submitter(http, people["support1"])
+        # B registers the subscription asynchronously: post notes through A until one
+        # arrives, so that the change below is surely after it.
+        for attempt in range(20):
+            await handler.call(a, POST_NOTE, {"id": ticket_id, "body": f"note {attempt}"})
+            with contextlib.suppress(TimeoutError):
+                first = json.loads(await asyncio.wait_for(ws.recv(), 1))
+                break
+        else:
+            raise AssertionError("no note reached the ticket page on B")
+        assert first["type"] == "next", first
+        await handler.call(a, TAKE, {"input": {"id": ticket_id}})
+        while True:  # skip the pushes of the notes posted before the first arrived
+            message = json.loads(await asyncio.wait_for(ws.recv(), PROMPT))
+            assert message["type"] == "next", message
+            if message["payload"]["data"]["ticketUpdated"]["status"] == "PENDING":
+                break
+        await ws.close()
 
 
 @pytest.mark.parametrize("broker", ["postgres", pytest.param("redis", marks=needs_redis)])

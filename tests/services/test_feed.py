@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import FeedEvent, RoutingRule, Team, Ticket, User
-from app.models.enums import Priority, Role, TicketStatus, TicketType
+from app.models.enums import FeedEventKind, Priority, Role, TicketStatus, TicketType
 from app.schema.subscriptions import FEED_COLUMNS
 from app.services import feed
 from app.services.actors import Actor, load_actor, load_actors
@@ -29,6 +29,11 @@ ADMIN = Actor(id=10_001, role=Role.ADMIN, team_ids=frozenset())
 
 def problems_of(error: pytest.ExceptionInfo[DomainError]) -> list[tuple[ErrorCode, str, str]]:
     return [(p.code, p.message, p.field or "") for p in error.value.problems]
+
+
+def opened(position: int, ticket: Ticket) -> FeedEvent:
+    """An opened-ticket event as the hub reads it, without the database."""
+    return FeedEvent(position=position, ticket=ticket, kind=FeedEventKind.OPENED)
 
 
 def drain(subscriber: Subscriber) -> list[Delivery | None]:
@@ -72,14 +77,14 @@ async def test_subscriber_queue_is_bounded_and_an_overflow_closes_it_with_a_reas
     ticket = await make_ticket(desk.alice)
     subscriber = Subscriber(ADMIN.id, FeedFilter(), queue_size=3)
     for position in (1, 2, 3):
-        subscriber.offer(position, ticket, ADMIN)
+        subscriber.offer(opened(position, ticket), ADMIN)
     assert subscriber.queue.qsize() == 3
     assert not subscriber.closed
 
-    subscriber.offer(4, ticket, ADMIN)  # one more than it may lag behind
+    subscriber.offer(opened(4, ticket), ADMIN)  # one more than it may lag behind
     assert subscriber.closed
     assert subscriber.too_slow
-    subscriber.offer(5, ticket, ADMIN)  # closed: nothing more is taken
+    subscriber.offer(opened(5, ticket), ADMIN)  # closed: nothing more is taken
     queued = drain(subscriber)
     # A gap-free prefix, then the end mark: the client resumes from position 3.
     assert [d.position if d else None for d in queued] == [1, 2, 3, None]
@@ -90,7 +95,7 @@ async def test_events_a_subscriber_may_not_see_take_no_room_in_its_queue(desk: D
     bob = await desk.bob.actor()
     subscriber = Subscriber(bob.id, FeedFilter(), queue_size=2)
     for position in range(1, 11):
-        subscriber.offer(position, ticket, bob)
+        subscriber.offer(opened(position, ticket), bob)
     assert subscriber.queue.empty()
     assert not subscriber.closed
 
@@ -98,8 +103,8 @@ async def test_events_a_subscriber_may_not_see_take_no_room_in_its_queue(desk: D
 async def test_deactivated_subscriber_is_closed_without_being_called_slow(desk: Desk) -> None:
     ticket = await make_ticket(desk.alice)
     subscriber = Subscriber(desk.support.id, FeedFilter(), queue_size=5)
-    subscriber.offer(1, ticket, await desk.support.actor())
-    subscriber.offer(2, ticket, None)  # load_actors no longer finds them active
+    subscriber.offer(opened(1, ticket), await desk.support.actor())
+    subscriber.offer(opened(2, ticket), None)  # load_actors no longer finds them active
     assert subscriber.closed
     assert not subscriber.too_slow
     assert [d.position if d else None for d in drain(subscriber)] == [1, None]
@@ -288,7 +293,7 @@ async def test_feed_visibility_agrees_with_the_list_query_for_every_viewer_and_s
         listing = await load_actor(user_id)  # a deactivated user's token is refused
         for cell, ticket in grid.items():
             subscriber = Subscriber(user_id, FeedFilter(), queue_size=10)
-            subscriber.offer(1, ticket, actors.get(user_id))
+            subscriber.offer(opened(1, ticket), actors.get(user_id))
             by_feed = any(item is not None for item in drain(subscriber))
             by_list = (
                 listing is not None

@@ -41,7 +41,7 @@ class Announcements:
 @pytest.fixture
 def announced(monkeypatch: pytest.MonkeyPatch) -> Announcements:
     recorder = Announcements()
-    monkeypatch.setattr(feed, "ticket_opened_committed", recorder)
+    monkeypatch.setattr(feed, "events_committed", recorder)
     return recorder
 
 
