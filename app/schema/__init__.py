@@ -37,6 +37,7 @@ from app.schema.types import (
     TicketNode,
     UserNode,
 )
+from app.schema.users import UserMutation, UserQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -95,8 +96,8 @@ class RequestLimits(AddValidationRules):
         super().__init__(_LIMIT_RULES)
 
 
-Query = merge_types("Query", (TicketQuery, AdminQuery))
-Mutation = merge_types("Mutation", (TicketMutation, HandlingMutation, AdminMutation))
+Query = merge_types("Query", (TicketQuery, AdminQuery, UserQuery))
+Mutation = merge_types("Mutation", (TicketMutation, HandlingMutation, AdminMutation, UserMutation))
 
 
 class SupportDeskSchema(strawberry.Schema):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.models import Membership, Team, User
 from app.models.enums import Role
-from app.services.actors import Actor
+from app.services.actors import Actor, require_admin
 from app.services.auth import hash_password
-from app.services.errors import ErrorCode, fail
+from app.services.errors import DomainError, ErrorCode, Problem, fail, not_found
+from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
 from app.services.teams import visible_team_ids
 from app.services.visibility import visible_tickets
 
@@ -49,6 +54,27 @@ async def get_user_teams(actor: Actor, user_id: int) -> list[Team]:
     return await Team.filter(id__in=shown).order_by("name")
 
 
+USER_COLUMNS = (Column("id"),)
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise fail(ErrorCode.VALIDATION, f"{email[:254]!r} is not an e-mail address", "email")
+    return email
+
+
+def _clean_display_name(display_name: str) -> str:
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 100 or not display_name.isprintable():
+        raise fail(
+            ErrorCode.VALIDATION,
+            "the name must be 1 to 100 printable characters",
+            "display_name",
+        )
+    return display_name
+
+
 async def ensure_user(
     *,
     email: str,
@@ -58,12 +84,8 @@ async def ensure_user(
     password: str | None = None,
 ) -> User:
     """Create or update an account (operator command): running it twice changes nothing more."""
-    email = email.strip().lower()
-    display_name = display_name.strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise fail(ErrorCode.VALIDATION, f"{email!r} is not an e-mail address", "email")
-    if not 1 <= len(display_name) <= 100:
-        raise fail(ErrorCode.VALIDATION, "name must be 1 to 100 characters", "display_name")
+    email = _clean_email(email)
+    display_name = _clean_display_name(display_name)
     teams = []
     for name in team_names or []:
         team = await Team.get_or_none(name=name)
@@ -88,4 +110,83 @@ async def ensure_user(
             await user.save()
         for team in teams:
             await Membership.get_or_create(user_id=user.id, team_id=team.id)
+    return user
+
+
+async def list_users(
+    *, actor: Actor, window: Window, role: Role | None = None, active: bool | None = None
+) -> Page[User]:
+    """Every account, oldest first (admins only)."""
+    require_admin(actor, "list users")
+    return await fetch_page(
+        _users(role, active), tag="u", columns=USER_COLUMNS, descending=False, window=window
+    )
+
+
+async def count_users(*, actor: Actor, role: Role | None = None, active: bool | None = None) -> int:
+    require_admin(actor, "list users")
+    return await _users(role, active).count()
+
+
+def _users(role: Role | None, active: bool | None) -> Any:
+    query = User.all()
+    if role is not None:
+        query = query.filter(role=role)
+    if active is not None:
+        query = query.filter(is_active=active)
+    return query
+
+
+def user_cursor(user: User) -> str:
+    return cursor_of(user, tag="u", columns=USER_COLUMNS)
+
+
+async def create_user(
+    *, actor: Actor, email: str, display_name: str, role: Role, password: str
+) -> User:
+    """A new account (admins only); teams are given with addTeamMember."""
+    require_admin(actor, "create users")
+    email, display_name = _clean_email(email), _clean_display_name(display_name)
+    password_hash = hash_password(password)
+    try:
+        async with in_transaction():
+            return await User.create(
+                email=email, display_name=display_name, role=role, password_hash=password_hash
+            )
+    except IntegrityError:
+        raise fail(ErrorCode.CONFLICT, f"{email} already has an account", "email") from None
+
+
+async def update_user(*, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
+    """Change a user's name, role, password or active flag (admins only). A deactivated
+    user loses access at once: every request and feed event reloads the acting user."""
+    require_admin(actor, "manage users")
+    problems = [
+        Problem(ErrorCode.VALIDATION, f"{name} cannot be cleared", name)
+        for name in ("display_name", "role", "active", "password")
+        if name in changes and changes[name] is None
+    ]
+    if problems:
+        raise DomainError(*problems)
+    async with in_transaction():
+        user = await User.get_or_none(id=user_id)
+        if user is None:
+            raise not_found("User")
+        if user.id == actor.id and (
+            changes.get("active") is False or changes.get("role", Role.ADMIN) != Role.ADMIN
+        ):
+            raise fail(
+                ErrorCode.VALIDATION,
+                "admins cannot deactivate or demote themselves: ask another admin",
+                "id",
+            )
+        if "display_name" in changes:
+            user.display_name = _clean_display_name(changes["display_name"])
+        if "role" in changes:
+            user.role = changes["role"]
+        if "active" in changes:
+            user.is_active = changes["active"]
+        if "password" in changes:
+            user.password_hash = hash_password(changes["password"])
+        await user.save()
     return user
