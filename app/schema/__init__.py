@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
+from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -22,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.schema.admin import AdminMutation, AdminQuery
+from app.schema.context import Context
 from app.schema.errors import is_expected, label_errors
 from app.schema.execution import SharedEventExecutor
 from app.schema.handling import HandlingMutation
@@ -38,6 +40,7 @@ from app.schema.types import (
     UserNode,
 )
 from app.schema.users import UserMutation, UserQuery
+from app.services.actors import load_actor
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -89,6 +92,22 @@ class OperationNameRequired(SchemaExtension):
         yield
 
 
+class ActorAsNowOnSockets(SchemaExtension):
+    """A websocket signs in once, at connection_init: each operation on it acts as the
+    user is now, so that a user deactivated meanwhile can start nothing more on it (HTTP
+    requests load the user afresh anyway)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if (
+            isinstance(context, Context)
+            and isinstance(context.request, WebSocket)
+            and context.actor is not None
+        ):
+            context.actor = await load_actor(context.actor.id)
+        yield
+
+
 class RequestLimits(AddValidationRules):
     """Depth and alias limits, checked during (cached) validation."""
 
@@ -121,5 +140,6 @@ schema = SupportDeskSchema(
         ParserCache,
         ValidationCache,
         OperationNameRequired,
+        ActorAsNowOnSockets,
     ],
 )

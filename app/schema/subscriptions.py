@@ -53,6 +53,14 @@ def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
     return event
 
 
+# What a client should do about each end: resume with its last cursor, or sign in again.
+END_CODES = {feed.SubscriberTooSlow: "SUBSCRIBER_TOO_SLOW", feed.ViewerSignedOut: "UNAUTHENTICATED"}
+
+
+def stream_ended(error: feed.StreamEnded) -> GraphQLError:
+    return GraphQLError(str(error), extensions={"code": END_CODES[type(error)]})
+
+
 def as_viewer_now(info: Info[Context, Any], delivery: feed.Delivery) -> None:
     """Nested fields of this event are resolved for the viewer as they are now, not as
     they were when the socket connected."""
@@ -88,8 +96,8 @@ class Subscription:
             async for delivery in stream:
                 as_viewer_now(info, delivery)
                 yield opened_event(delivery)
-        except feed.SubscriberTooSlow as error:
-            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+        except feed.StreamEnded as error:
+            raise stream_ended(error) from None
 
     @strawberry.subscription(
         description="The ticket each time it changes (status, assignment, type, priority, "
@@ -106,5 +114,5 @@ class Subscription:
             async for delivery in stream:
                 as_viewer_now(info, delivery)
                 yield TicketNode.from_model(delivery.ticket)
-        except feed.SubscriberTooSlow as error:
-            raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+        except feed.StreamEnded as error:
+            raise stream_ended(error) from None

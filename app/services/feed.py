@@ -77,8 +77,19 @@ class Delivery(NamedTuple):
     shared: dict[Hashable, object]
 
 
-class SubscriberTooSlow(Exception):
+class StreamEnded(Exception):
+    """Why the server ended a subscription; the client may act on it."""
+
+
+class SubscriberTooSlow(StreamEnded):
     """A subscriber's queue filled up: it is dropped rather than slowing everyone."""
+
+
+class ViewerSignedOut(StreamEnded):
+    """The subscriber's account was deactivated while subscribed."""
+
+    def __init__(self) -> None:
+        super().__init__("this account is no longer active: the subscription has ended")
 
 
 class Subscriber:
@@ -96,6 +107,7 @@ class Subscriber:
         self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(queue_size + 1)
         self.too_slow = False
         self.lost_sight = False  # ticketUpdated: the viewer may no longer see the ticket
+        self.signed_out = False
         self.closed = False
 
     def offer(
@@ -108,6 +120,7 @@ class Subscriber:
             return
         ticket: Ticket = event.ticket  # type: ignore[assignment]
         if viewer is None:  # deactivated meanwhile: the stream ends
+            self.signed_out = True
             self._close()
             return
         if self.ticket_id is None:
@@ -329,7 +342,7 @@ async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[De
     while events := await _events_after(after, BATCH, FeedEventKind.OPENED):
         viewer = await load_actor(user_id)
         if viewer is None:
-            return
+            raise ViewerSignedOut
         for event in events:
             if can_see(viewer, event.ticket) and flt.matches(event.ticket):
                 yield Delivery(event.position, event.ticket, viewer, {})
@@ -360,6 +373,8 @@ async def ticket_opened_stream(
             if delivery.position > last:
                 last = delivery.position
                 yield delivery
+        if subscriber.signed_out:
+            raise ViewerSignedOut
         if subscriber.too_slow:
             raise SubscriberTooSlow(
                 "this subscription fell too far behind and was closed: "
@@ -378,10 +393,14 @@ async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Deliv
     subscriber = hub.watch(actor.id, ticket_id)
     try:
         viewer = await load_actor(actor.id)  # as they are now, not when the socket opened
-        if viewer is None or await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
+        if viewer is None:
+            raise ViewerSignedOut
+        if await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
             raise not_found()
         while (delivery := await subscriber.queue.get()) is not None:
             yield delivery
+        if subscriber.signed_out:
+            raise ViewerSignedOut
         if subscriber.lost_sight:
             raise not_found()
         if subscriber.too_slow:

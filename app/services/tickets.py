@@ -393,17 +393,28 @@ def _visible_events(actor: Actor, ticket_id: int, team_id: int | None) -> QueryS
     return query if handles(actor, team_id) else query.exclude(kind=TicketEventKind.NOTE_ADDED)
 
 
+def _as_seen_by(actor: Actor, team_id: int | None, event: TicketEvent) -> TicketEvent:
+    """Users are no directory: whom a ticket was assigned to is for those who handle it;
+    a requester sees that it was assigned, not to whom."""
+    if event.field == "assignee" and not handles(actor, team_id):
+        event.from_value = event.to_value = None
+    return event
+
+
 async def list_history(
     *, actor: Actor, ticket_id: int, team_id: int | None, window: Window
 ) -> Page[TicketEvent]:
     """The events of a ticket the actor already may see, oldest first."""
-    return await fetch_page(
+    page = await fetch_page(
         _visible_events(actor, ticket_id, team_id),
         tag="h",
         columns=HISTORY_COLUMNS,
         descending=False,
         window=window,
     )
+    for event in page.items:
+        _as_seen_by(actor, team_id, event)
+    return page
 
 
 async def count_history(*, actor: Actor, ticket_id: int, team_id: int | None) -> int:
@@ -418,8 +429,9 @@ async def get_event(*, actor: Actor, event_id: int) -> TicketEvent | None:
     ticket = await get_visible_ticket(actor, ticket_id=event.ticket_id)  # type: ignore[attr-defined]
     if ticket is None:
         return None
-    visible = _visible_events(actor, ticket.id, ticket.team_id)  # type: ignore[attr-defined]
-    return await visible.filter(id=event_id).first()
+    team_id = ticket.team_id  # type: ignore[attr-defined]
+    shown = await _visible_events(actor, ticket.id, team_id).filter(id=event_id).first()
+    return _as_seen_by(actor, team_id, shown) if shown else None
 
 
 def history_cursor(event: TicketEvent) -> str:

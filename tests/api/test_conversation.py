@@ -219,3 +219,34 @@ async def test_an_external_handler_sees_its_teams_conversations_only(
     assert (await gql.data(COUNTS, token=desk.partner.token))["tickets"]["totalCount"] == 0
     # ...and Support, the new team, sees the partner's note.
     assert await node(gql, desk.support, note["message"]["id"]) == {"id": note["message"]["id"]}
+
+
+async def test_a_requester_sees_that_a_ticket_was_assigned_not_to_whom(
+    gql: GraphQLClient, desk: Desk
+) -> None:
+    ticket = await make_ticket(desk.alice)
+    await handling.take_ticket(actor=await desk.support.actor(), ticket_id=ticket.id)
+    query = (
+        "query H($id: ID!) { ticket(id: $id) { assignee { id } "
+        "history { nodes { id kind field from to } } } }"
+    )
+
+    async def assignments(person: Person) -> tuple[Any, list[Any]]:
+        seen = (await gql.data(query, {"id": gid(ticket)}, token=person.token))["ticket"]
+        events = [e for e in seen["history"]["nodes"] if e["kind"] == "ASSIGNED"]
+        return seen["assignee"], events
+
+    name = desk.support.user.display_name
+    assignee, [event] = await assignments(desk.support)
+    assert (assignee, event["from"], event["to"]) == (
+        {"id": to_global_id("User", desk.support.id)},
+        None,
+        name,
+    )
+    assignee, [event] = await assignments(desk.alice)
+    assert (assignee, event["field"], event["from"], event["to"]) == (None, "assignee", None, None)
+    assert await gql.data(
+        "query N($id: ID!) { node(id: $id) { ... on TicketEvent { to } } }",
+        {"id": event["id"]},
+        token=desk.alice.token,
+    ) == {"node": {"to": None}}

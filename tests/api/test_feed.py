@@ -143,11 +143,13 @@ async def numbers(sub: Subscription, count: int) -> list[int]:
 
 
 async def no_event_within(sub: Subscription, seconds: float = QUIET) -> None:
-    """No ticket is delivered (the server may end the subscription or close the socket)."""
+    """No ticket is delivered (the server may end the subscription, with or without an
+    error, or close the socket)."""
     with contextlib.suppress(TimeoutError, ConnectionClosed):
         while True:
             message = await sub.next(seconds)
-            assert message["type"] != "next", f"expected no event, got {message}"
+            if message["type"] == "next":
+                assert message["payload"].get("data") is None, f"expected no event, got {message}"
 
 
 async def quiet(*subs: Subscription) -> None:
@@ -677,6 +679,11 @@ async def test_user_deactivated_after_subscribing_stops_receiving(
         second = await open_ticket(gql, desk.alice, "INCIDENT")
         third = await open_ticket(gql, desk.alice, "QUESTION")
         assert await numbers(admin, 3) == [first["number"], second["number"], third["number"]]
+        # The stream ends saying why, so that the dashboard asks to sign in again.
+        ended = await support.next()
+        assert ended["type"] == "next", ended
+        assert ended["payload"]["data"] is None
+        assert [e["extensions"]["code"] for e in ended["payload"]["errors"]] == ["UNAUTHENTICATED"]
         await no_event_within(support)
 
 

@@ -3,6 +3,7 @@ user ends their access at once, over HTTP and on an open websocket."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from app.models import User
@@ -107,13 +108,29 @@ async def test_deactivating_a_user_ends_their_access_at_once(
         assert changed["userErrors"] == []
         assert changed["user"]["active"] is False
 
-        # The token of a minute ago no longer works; the open subscription stops.
+        # The token of a minute ago no longer works; the open subscription stops, saying
+        # why; the open socket runs nothing more for them.
         answer = await gql(me, token=desk.support.token)
         assert answer["data"] is None
         assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         await open_ticket(gql, desk.alice, "INCIDENT")
-        message = await feed.next()
-        assert message["type"] == "complete", message
+        ended = await feed.next()
+        assert ended["payload"]["data"] is None, ended
+        assert [e["extensions"]["code"] for e in ended["payload"]["errors"]] == ["UNAUTHENTICATED"]
+        assert (await feed.next()) == {"id": "1", "type": "complete"}
+        for op_id, document in (("2", me), ("3", OPENED)):
+            await feed.ws.send(
+                json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": document}})
+            )
+            refused = await feed.next()
+            assert refused["id"] == op_id, refused
+            if refused["type"] == "error":
+                errors = refused["payload"]
+            else:
+                assert refused["payload"]["data"] is None, refused
+                errors = refused["payload"]["errors"]
+                assert (await feed.next()) == {"id": op_id, "type": "complete"}
+            assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"], refused
     credentials = {"input": {"email": desk.support.user.email, "password": PASSWORD}}
     assert (await gql.data(LOGIN, credentials))["login"]["token"] is None
 
