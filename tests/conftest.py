@@ -29,8 +29,10 @@ from app.main import create_app
 from app.models import (
     Calendar,
     Counter,
+    Improvement,
     Membership,
     Message,
+    Release,
     RoutingRule,
     Team,
     Ticket,
@@ -122,7 +124,18 @@ async def server(backend: str) -> AsyncIterator[Server]:
 async def clean(server: Server) -> None:
     """Each test starts from empty tables (ticket numbers restart too)."""
     use_settings(server.settings)
-    for model in (Message, TicketEvent, Ticket, RoutingRule, Membership, Team, User):
+    tables = (
+        Message,
+        TicketEvent,
+        Ticket,
+        Improvement,
+        Release,
+        RoutingRule,
+        Membership,
+        Team,
+        User,
+    )
+    for model in tables:
         await model.all().delete()
     await ResponseDelaySetting.all().delete()
     await Calendar.filter(is_default=False).delete()

@@ -1,6 +1,7 @@
 """Tortoise models: data and constraints only; the rules live in app.services."""
 
 from app.models.feed import FeedEvent
+from app.models.improvements import Improvement, Release
 from app.models.messages import Message
 from app.models.routing import RoutingRule
 from app.models.sla import Calendar, ResponseDelay
@@ -12,8 +13,10 @@ __all__ = [
     "Calendar",
     "Counter",
     "FeedEvent",
+    "Improvement",
     "Membership",
     "Message",
+    "Release",
     "ResponseDelay",
     "RoutingRule",
     "Team",

@@ -47,6 +47,8 @@ class TicketEventKind(StrEnum):
     MESSAGE_POSTED = "MESSAGE_POSTED"
     # An internal note: the history shows it only to those who see internal notes.
     NOTE_ADDED = "NOTE_ADDED"
+    # Linked to an item of the list of improvements and fixes.
+    LINKED = "LINKED"
 
 
 class FeedEventKind(StrEnum):
@@ -75,3 +77,16 @@ class SlaStatus(StrEnum):
 class DelayCounting(StrEnum):
     BUSINESS_HOURS = "BUSINESS_HOURS"
     AROUND_THE_CLOCK = "AROUND_THE_CLOCK"
+
+
+class ImprovementKind(StrEnum):
+    IMPROVEMENT = "IMPROVEMENT"
+    FIX = "FIX"
+
+
+class ImprovementStatus(StrEnum):
+    PROPOSED = "PROPOSED"
+    VALIDATED = "VALIDATED"
+    PLANNED = "PLANNED"
+    RELEASED = "RELEASED"
+    REJECTED = "REJECTED"

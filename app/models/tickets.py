@@ -25,6 +25,10 @@ class Ticket(Model):
     team = fields.ForeignKeyField(
         "models.Team", related_name="tickets", null=True, on_delete=fields.SET_NULL
     )
+    # The item of the list of improvements and fixes this ticket asks for (a vote for it).
+    improvement = fields.ForeignKeyField(
+        "models.Improvement", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
     environment = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

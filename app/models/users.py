@@ -12,6 +12,8 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=16, default=Role.REQUESTER)
     password_hash = fields.CharField(max_length=255)
     is_active = fields.BooleanField(default=True)
+    # Validates, prioritises and rejects improvements (admins always may).
+    is_validator = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

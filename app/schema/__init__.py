@@ -27,6 +27,12 @@ from app.schema.context import Context
 from app.schema.errors import is_expected, label_errors
 from app.schema.execution import SharedEventExecutor
 from app.schema.handling import HandlingMutation
+from app.schema.improvements import (
+    ImprovementMutation,
+    ImprovementNode,
+    ImprovementQuery,
+    ReleaseNode,
+)
 from app.schema.mutations import TicketMutation
 from app.schema.queries import TicketQuery
 from app.schema.scalars import DateTime
@@ -115,8 +121,11 @@ class RequestLimits(AddValidationRules):
         super().__init__(_LIMIT_RULES)
 
 
-Query = merge_types("Query", (TicketQuery, AdminQuery, UserQuery))
-Mutation = merge_types("Mutation", (TicketMutation, HandlingMutation, AdminMutation, UserMutation))
+Query = merge_types("Query", (TicketQuery, AdminQuery, UserQuery, ImprovementQuery))
+Mutation = merge_types(
+    "Mutation",
+    (TicketMutation, HandlingMutation, AdminMutation, UserMutation, ImprovementMutation),
+)
 
 
 class SupportDeskSchema(strawberry.Schema):
@@ -130,7 +139,16 @@ schema = SupportDeskSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[TicketNode, UserNode, TeamNode, TicketEventNode, MessageNode, CalendarNode],
+    types=[
+        TicketNode,
+        UserNode,
+        TeamNode,
+        TicketEventNode,
+        MessageNode,
+        CalendarNode,
+        ImprovementNode,
+        ReleaseNode,
+    ],
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     execution_context_class=SharedEventExecutor,
     extensions=[

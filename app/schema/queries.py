@@ -15,6 +15,7 @@ from app.models.enums import Priority, TicketStatus, TicketType
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.ids import parse_global_id, pk_of
+from app.schema.improvements import ImprovementNode, ReleaseNode
 from app.schema.types import (
     CalendarNode,
     MessageNode,
@@ -25,7 +26,7 @@ from app.schema.types import (
     UserNode,
 )
 from app.schema.values import value
-from app.services import messages, teams, ticket_list, tickets, users
+from app.services import improvements, messages, releases, teams, ticket_list, tickets, users
 from app.services.actors import Actor
 from app.services.pagination import Window
 from app.services.ticket_list import OrderField
@@ -110,6 +111,12 @@ async def resolve_node(actor: Actor, global_id: str) -> Node | None:
     if type_name == "Message":
         message = await messages.get_message(actor=actor, message_id=pk)
         return MessageNode.from_model(message) if message else None
+    if type_name == "Improvement":
+        item = await improvements.get_improvement(actor, pk)
+        return ImprovementNode.from_model(item) if item else None
+    if type_name == "Release":
+        release = await releases.get_release(actor, pk)
+        return ReleaseNode.from_model(release) if release else None
     if type_name == "Calendar":
         calendar = await Calendar.get_or_none(id=pk)
         return CalendarNode.from_model(calendar) if calendar else None

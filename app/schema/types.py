@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -24,8 +24,11 @@ from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.ids import to_global_id
 from app.schema.values import value
-from app.services import messages, sla, teams, tickets, users
+from app.services import improvements, messages, sla, teams, tickets, users
 from app.services.pagination import Window
+
+if TYPE_CHECKING:
+    from app.schema.improvements import ImprovementNode
 
 strawberry.enum(TicketType)
 strawberry.enum(
@@ -129,6 +132,7 @@ class UserNode(Node):
     display_name: str
     role: Role
     active: bool = strawberry.field(description="False: the account is deactivated.")
+    validator: bool = strawberry.field(description="Validates and plans improvements.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The user's teams that the viewer may see.")
@@ -144,6 +148,7 @@ class UserNode(Node):
             display_name=user.display_name,
             role=user.role,
             active=user.is_active,
+            validator=user.is_validator,
             pk=user.id,
         )
 
@@ -265,6 +270,7 @@ class TicketNode(Node):
     author_id: strawberry.Private[int]
     assignee_id: strawberry.Private[int | None]
     team_id: strawberry.Private[int | None]
+    improvement_id: strawberry.Private[int | None]
 
     @strawberry.field
     async def author(self, info: Info[Context, Any]) -> UserNode:
@@ -289,6 +295,19 @@ class TicketNode(Node):
             return None
         team = await info.context.loaders.teams.load(self.team_id)
         return TeamNode.from_model(team) if team else None
+
+    @strawberry.field(
+        description="The item of the list of improvements and fixes this ticket asks for."
+    )
+    async def improvement(
+        self, info: Info[Context, Any]
+    ) -> Annotated[ImprovementNode, strawberry.lazy("app.schema.improvements")] | None:
+        from app.schema.improvements import ImprovementNode
+
+        if self.improvement_id is None:
+            return None
+        item = await improvements.get_improvement(require_actor(info), self.improvement_id)
+        return ImprovementNode.from_model(item) if item else None
 
     @strawberry.field(description="The ticket's history, oldest first.")
     async def history(
@@ -372,4 +391,5 @@ class TicketNode(Node):
             author_id=ticket.author_id,  # type: ignore[attr-defined]
             assignee_id=ticket.assignee_id,  # type: ignore[attr-defined]
             team_id=ticket.team_id,  # type: ignore[attr-defined]
+            improvement_id=ticket.improvement_id,  # type: ignore[attr-defined]
         )

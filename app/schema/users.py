@@ -38,6 +38,10 @@ class UpdateUserInput:
         description="False ends the user's access at once: tokens, open subscriptions.",
     )
     password: str | None = strawberry.UNSET
+    validator: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Validates, prioritises and plans improvements (admins always may).",
+    )
 
 
 @strawberry.type
@@ -110,7 +114,7 @@ class UserMutation:
             pk = pk_of(input.id, "User")
             if pk is None:
                 raise not_found("User")
-            changes = given(input, "display_name", "role", "active", "password")
+            changes = given(input, "display_name", "role", "active", "password", "validator")
             return await users.update_user(actor=actor, user_id=pk, changes=changes)
 
         user, errors = await attempt(run())

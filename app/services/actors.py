@@ -17,6 +17,8 @@ class Actor:
     id: int
     role: Role
     team_ids: frozenset[int]
+    # Designated by an admin to validate improvements.
+    validator: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -25,6 +27,11 @@ class Actor:
     @property
     def is_handler(self) -> bool:
         return self.role in (Role.HANDLER, Role.ADMIN)
+
+    @property
+    def validates(self) -> bool:
+        """Validates, prioritises, rejects, merges and plans improvements."""
+        return self.is_admin or self.validator
 
 
 def require_admin(actor: Actor, what: str) -> None:
@@ -38,7 +45,12 @@ async def load_actor(user_id: int) -> Actor | None:
     if user is None:
         return None
     team_ids = await Membership.filter(user_id=user_id).values_list("team_id", flat=True)
-    return Actor(id=user.id, role=Role(user.role), team_ids=frozenset(team_ids))
+    return Actor(
+        id=user.id,
+        role=Role(user.role),
+        team_ids=frozenset(team_ids),
+        validator=user.is_validator,
+    )
 
 
 async def load_actors(user_ids: set[int]) -> dict[int, Actor]:
@@ -52,17 +64,21 @@ async def load_actors(user_ids: set[int]) -> dict[int, Actor]:
     ids = ",".join(str(int(user_id)) for user_id in user_ids)
     db = User._meta.db
     _, users = await db.execute_query(
-        f"SELECT id, role FROM {User._meta.db_table} WHERE is_active AND id IN ({ids})"
+        f"SELECT id, role, is_validator FROM {User._meta.db_table} "
+        f"WHERE is_active AND id IN ({ids})"
     )
     _, memberships = await db.execute_query(
         f"SELECT user_id, team_id FROM {Membership._meta.db_table} WHERE user_id IN ({ids})"
     )
-    teams: dict[int, set[int]] = {user_id: set() for user_id, _ in users}
+    teams: dict[int, set[int]] = {row[0]: set() for row in users}
     for user_id, team_id in memberships:
         if user_id in teams:
             teams[user_id].add(team_id)
     return {
-        uid: Actor(id=uid, role=Role(role), team_ids=frozenset(teams[uid])) for uid, role in users
+        uid: Actor(
+            id=uid, role=Role(role), team_ids=frozenset(teams[uid]), validator=bool(validator)
+        )
+        for uid, role, validator in users
     }
 
 

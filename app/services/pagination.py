@@ -28,6 +28,8 @@ class Column:
     is_datetime: bool = False
     # The values a text column may hold (an enumeration); None for an integer column.
     choices: frozenset[str] | None = None
+    # Sorted against the list's direction (e.g. most votes first within a priority).
+    reverse: bool = False
 
     def parse(self, value: Any) -> Any:
         """A value read back from a cursor, checked against the column; ValueError if foreign."""
@@ -112,6 +114,7 @@ def decode_cursor(tag: str, cursor: str, columns: Sequence[Column], field: str) 
 def _after(column: Column, value: Any, descending: bool) -> Q | None:
     """Rows strictly after value in one column; NULL sorts as the largest value."""
     name = column.name
+    descending = descending != column.reverse
     if descending:
         if value is None:
             return Q(**{f"{name}__isnull": False})
@@ -150,9 +153,9 @@ def seek(
 
 def order(query: QuerySet[Any], columns: Sequence[Column], descending: bool) -> QuerySet[Any]:
     """Order by the columns, NULLs last when ascending and first when descending."""
-    sign = "-" if descending else ""
     orderings = []
     for column in columns:
+        sign = "-" if descending != column.reverse else ""
         if column.nullable:
             flag = f"{column.name}_is_null"
             query = query.annotate(

@@ -158,12 +158,12 @@ async def create_user(
 
 
 async def update_user(*, actor: Actor, user_id: int, changes: Mapping[str, Any]) -> User:
-    """Change a user's name, role, password or active flag (admins only). A deactivated
+    """Change a user's name, role, password, validator or active flag (admins only). A deactivated
     user loses access at once: every request and feed event reloads the acting user."""
     require_admin(actor, "manage users")
     problems = [
         Problem(ErrorCode.VALIDATION, f"{name} cannot be cleared", name)
-        for name in ("display_name", "role", "active", "password")
+        for name in ("display_name", "role", "active", "password", "validator")
         if name in changes and changes[name] is None
     ]
     if problems:
@@ -186,6 +186,8 @@ async def update_user(*, actor: Actor, user_id: int, changes: Mapping[str, Any])
             user.role = changes["role"]
         if "active" in changes:
             user.is_active = changes["active"]
+        if "validator" in changes:
+            user.is_validator = changes["validator"]
         if "password" in changes:
             user.password_hash = hash_password(changes["password"])
         await user.save()

@@ -49,6 +49,12 @@ def _check(
     return problems
 
 
+def clean_title(value: str, *, minimum: int, maximum: int) -> tuple[str, list[Problem]]:
+    """A one-line title: trimmed, within bounds, no control characters."""
+    title = value.strip()
+    return title, _check("title", title, minimum=minimum, maximum=maximum)
+
+
 def clean_subject(value: str) -> tuple[str, list[Problem]]:
     subject = value.strip()
     return subject, _check("subject", subject, minimum=SUBJECT_MIN, maximum=SUBJECT_MAX)

@@ -1,0 +1,63 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from app.models.enums import ImprovementKind, ImprovementStatus, Priority, TicketEventKind
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0004_ticket_updates')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Release',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('version', fields.CharField(unique=True, max_length=100)),
+                ('planned_for', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('notes', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'releases', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A version and the improvements planned into it, frozen once published.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Improvement',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('title', fields.CharField(max_length=150)),
+                ('description', fields.TextField(default='', unique=False)),
+                ('kind', fields.CharEnumField(description='IMPROVEMENT: IMPROVEMENT\nFIX: FIX', enum_type=ImprovementKind, max_length=16)),
+                ('status', fields.CharEnumField(default=ImprovementStatus.PROPOSED, description='PROPOSED: PROPOSED\nVALIDATED: VALIDATED\nPLANNED: PLANNED\nRELEASED: RELEASED\nREJECTED: REJECTED', enum_type=ImprovementStatus, max_length=16)),
+                ('priority', fields.CharEnumField(null=True, description='P1: P1\nP2: P2\nP3: P3\nP4: P4', enum_type=Priority, max_length=2)),
+                ('votes', fields.IntField(default=0)),
+                ('proposed_by', fields.ForeignKeyField('models.User', source_field='proposed_by_id', db_constraint=True, to_field='id', related_name='proposed_improvements', on_delete=OnDelete.RESTRICT)),
+                ('validated_by', fields.ForeignKeyField('models.User', source_field='validated_by_id', null=True, db_constraint=True, to_field='id', related_name='validated_improvements', on_delete=OnDelete.SET_NULL)),
+                ('validated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('rejection_reason', fields.TextField(null=True, unique=False)),
+                ('release', fields.ForeignKeyField('models.Release', source_field='release_id', null=True, db_constraint=True, to_field='id', related_name='improvements', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'improvements', 'app': 'models', 'indexes': [Index(fields=['priority', 'votes', 'id'])], 'pk_attr': 'id', 'table_description': 'An item of the list of improvements and fixes. The tickets linked to it are its votes.'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Ticket',
+            name='improvement',
+            field=fields.ForeignKeyField('models.Improvement', source_field='improvement_id', null=True, db_constraint=True, to_field='id', related_name='tickets', on_delete=OnDelete.SET_NULL),
+        ),
+        ops.AlterField(
+            model_name='TicketEvent',
+            name='kind',
+            field=fields.CharEnumField(description='CREATED: CREATED\nUPDATED: UPDATED\nSUBMITTED: SUBMITTED\nADJUSTED: ADJUSTED\nASSIGNED: ASSIGNED\nSTATUS_CHANGED: STATUS_CHANGED\nMESSAGE_POSTED: MESSAGE_POSTED\nNOTE_ADDED: NOTE_ADDED\nLINKED: LINKED', enum_type=TicketEventKind, max_length=16),
+        ),
+        ops.AddField(
+            model_name='User',
+            name='is_validator',
+            field=fields.BooleanField(default=False),
+        ),
+    ]
