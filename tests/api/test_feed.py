@@ -17,12 +17,22 @@ from typing import Any
 import jwt
 import pytest
 import websockets
+from graphql import (
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    validate,
+)
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from app.models import Membership, RoutingRule, Team, User
 from app.models.enums import Role, TicketType
+from app.schema import schema
+from app.schema.execution import same_for_every_viewer
 from app.schema.ids import pk_of, to_global_id
-from app.services import feed, tickets
+from app.services import feed, handling, messages, tickets
 from app.services.routing import set_route
 from tests.conftest import (
     TEST_SECRET,
@@ -32,6 +42,7 @@ from tests.conftest import (
     Person,
     Server,
     Subscription,
+    make_ticket,
     open_socket,
     subscribe,
 )
@@ -915,3 +926,245 @@ async def test_websocket_from_the_allowed_origin_is_accepted(
         await listening_beyond(listening)
         incident = await open_ticket(gql, desk.alice, "INCIDENT")
         assert await numbers(Subscription(ws), 1) == [incident["number"]]
+
+
+# --- one execution of an event shared between subscribers (app/schema/execution.py) ----------
+
+# Only fields read from the event's own objects and the resolvers listed in
+# SAME_FOR_EVERY_VIEWER: every subscriber who receives the event gets the same result.
+SHARED = """
+subscription Shared {
+  ticketOpened { cursor ticket { id number subject author { displayName } team { name } } }
+}
+"""
+# author.teams shows only the teams the viewer may see.
+AUTHOR_TEAMS = """
+subscription AuthorTeams {
+  ticketOpened { ticket { number author { displayName teams { name } } } }
+}
+"""
+# The assignee is hidden from requesters, internal notes are for handlers and admins.
+HANDLING = """
+subscription Handling {
+  ticketOpened {
+    ticket { number assignee { displayName } messages { totalCount nodes { kind body } } }
+  }
+}
+"""
+WITH_TEAM = """
+subscription WithTeam($team: Boolean!) {
+  ticketOpened { ticket { number team @include(if: $team) { name } } }
+}
+"""
+
+
+def shareable(document: str) -> bool:
+    """same_for_every_viewer's decision for a subscription document of our schema."""
+    ast = parse(document)
+    [operation] = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in ast.definitions if isinstance(d, FragmentDefinitionNode)}
+    core = schema._schema
+    return same_for_every_viewer(core, core.subscription_type, operation.selection_set, fragments)
+
+
+SELECTIONS = {
+    "plain fields": (True, "ticketOpened { cursor ticket { id number subject priority } }"),
+    "__typename": (True, "ticketOpened { __typename ticket { __typename number } }"),
+    "aliases": (True, "ticketOpened { at: cursor ticket { n: number } }"),
+    "listed resolvers": (True, "ticketOpened { ticket { author { id } team { name kind } } }"),
+    "assignee": (False, "ticketOpened { ticket { assignee { displayName } } }"),
+    "messages": (False, "ticketOpened { ticket { messages { totalCount } } }"),
+    "history": (False, "ticketOpened { ticket { history { nodes { kind } } } }"),
+    "resolver under a listed one": (False, "ticketOpened { ticket { author { teams { id } } } }"),
+    "team members": (False, "ticketOpened { ticket { team { members { id } } } }"),
+    "team calendar": (False, "ticketOpened { ticket { team { calendar { timeZone } } } }"),
+    "plain fragment": (True, "ticketOpened { ticket { ...T } } } fragment T on Ticket { number"),
+    "fragment with a resolver": (
+        False,
+        "ticketOpened { ticket { ...T } } } fragment T on Ticket { number assignee { id }",
+    ),
+    "fragment nested in a fragment": (
+        False,
+        "ticketOpened { ticket { ...T } } } fragment T on Ticket { number ...U } "
+        "fragment U on Ticket { messages { totalCount }",
+    ),
+    "fragment on the event": (
+        True,
+        "ticketOpened { ...E } } fragment E on TicketOpenedEvent { cursor ticket { number }",
+    ),
+    "plain inline fragment": (True, "ticketOpened { ticket { ... on Ticket { number } } }"),
+    "inline fragment with a resolver": (
+        False,
+        "ticketOpened { ticket { ... on Ticket { assignee { id } } } }",
+    ),
+    "plain inline fragment without a type": (True, "ticketOpened { ticket { ... { number } } }"),
+    "inline fragment without a type": (
+        False,
+        "ticketOpened { ticket { ... { assignee { id } } } }",
+    ),
+    "inline fragment on an interface": (False, "ticketOpened { ticket { ... on Node { id } } }"),
+}
+
+
+@pytest.mark.parametrize("case", list(SELECTIONS))
+def test_which_selections_are_the_same_for_every_viewer(case: str) -> None:
+    expected, selection = SELECTIONS[case]
+    document = f"subscription {{ {selection} }}"
+    # A document the schema refuses would be decided for the wrong reason.
+    assert validate(schema._schema, parse(document)) == [], document
+    assert shareable(document) is expected
+
+
+def test_a_fragment_the_document_lacks_is_not_shared() -> None:
+    assert not shareable("subscription { ticketOpened { ticket { ...Missing } } }")
+
+
+def test_the_documents_of_these_tests_are_decided_as_they_assume() -> None:
+    assert shareable(SHARED)
+    assert shareable(WITH_TEAM)
+    assert not shareable(AUTHOR_TEAMS)
+    assert not shareable(HANDLING)
+
+
+@pytest.fixture
+def executions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the subscription operations executed for an event, one per execution that
+    really ran (a subscriber given a shared result adds nothing)."""
+    ran: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_operation
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        operation = self.operation
+        if operation.operation is OperationType.SUBSCRIPTION and operation.name:
+            ran.append(operation.name.value)
+        return original(self, *args, **kwargs)
+
+    # SharedEventExecutor runs an event through its parent class's method: count there.
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_operation", counted)
+    return ran
+
+
+@contextlib.asynccontextmanager
+async def feed_held(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[asyncio.Event]:
+    """Hold back this process's hub from reading new events until the event is set: what
+    happens to a ticket between its submission and its delivery (another handler is
+    quicker than the feed) must show in what each subscriber receives."""
+    release = asyncio.Event()
+    read = feed._events_after
+
+    async def held(position: int, limit: int) -> list[Any]:
+        await release.wait()
+        return await read(position, limit)
+
+    monkeypatch.setattr(feed, "_events_after", held)
+    try:
+        yield release
+    finally:
+        release.set()
+
+
+async def test_subscribers_of_a_viewer_independent_selection_share_one_execution(
+    gql: GraphQLClient, desk: Desk, server: Server, executions: list[str]
+) -> None:
+    async with (
+        subscribe(server, desk.admin.token, SHARED) as admin,
+        subscribe(server, desk.support.token, SHARED) as support,
+        subscribe(server, desk.alice.token, SHARED) as alice,
+        subscribe(server, desk.admin.token, SHARED) as admin_again,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        subs = (admin, support, alice, admin_again)
+        received = [events[0] for events in await asyncio.gather(*(receive(s, 1) for s in subs))]
+        assert received[0]["ticket"]["number"] == incident["number"]
+        assert received[0]["ticket"]["author"]["displayName"] == desk.alice.user.display_name
+        assert received[0]["ticket"]["team"] == {"name": "Support"}
+        assert all(event == received[0] for event in received), received
+        assert executions == ["Shared"]
+        await quiet(*subs)
+
+
+async def test_subscribers_of_a_viewer_dependent_selection_get_their_own_results(
+    gql: GraphQLClient, desk: Desk, server: Server, make_person: MakePerson, executions: list[str]
+) -> None:
+    # A handler of two teams opens an incident: Support sees it, Product is not theirs to see.
+    author = await make_person(Role.HANDLER, ["Support", "Product"])
+    async with (
+        subscribe(server, desk.admin.token, AUTHOR_TEAMS) as admin,
+        subscribe(server, desk.support.token, AUTHOR_TEAMS) as support,
+        subscribe(server, author.token, AUTHOR_TEAMS) as themself,
+    ):
+        incident = await open_ticket(gql, author, "INCIDENT")
+        [for_admin], [for_support], [for_author] = await asyncio.gather(
+            *(receive(s, 1) for s in (admin, support, themself))
+        )
+        both = [{"name": "Product"}, {"name": "Support"}]
+        assert for_admin["ticket"]["number"] == incident["number"]
+        assert for_admin["ticket"]["author"]["teams"] == both
+        assert for_author["ticket"]["author"]["teams"] == both
+        assert for_support["ticket"]["author"]["teams"] == [{"name": "Support"}]
+        assert executions == ["AuthorTeams"] * 3
+        await quiet(admin, support, themself)
+
+
+async def test_an_internal_note_and_the_assignee_never_reach_the_requester(
+    desk: Desk, server: Server, monkeypatch: pytest.MonkeyPatch, executions: list[str]
+) -> None:
+    async with (
+        subscribe(server, desk.alice.token, HANDLING) as alice,
+        subscribe(server, desk.support.token, HANDLING) as support,
+        subscribe(server, desk.admin.token, HANDLING) as admin,
+        feed_held(monkeypatch) as release,
+    ):
+        ticket = await make_ticket(desk.alice, description="The printer prints nothing.")
+        handler = await desk.support.actor()
+        await handling.take_ticket(actor=handler, ticket_id=ticket.id)
+        await messages.post_message(
+            actor=handler, ticket_id=ticket.id, body="Known driver issue.", internal=True
+        )
+        release.set()
+        [for_alice], [for_support], [for_admin] = await asyncio.gather(
+            *(receive(s, 1) for s in (alice, support, admin))
+        )
+        handled = {
+            "number": ticket.number,
+            "assignee": {"displayName": desk.support.user.display_name},
+            "messages": {
+                "totalCount": 2,
+                "nodes": [
+                    {"kind": "REQUEST", "body": "The printer prints nothing."},
+                    {"kind": "INTERNAL", "body": "Known driver issue."},
+                ],
+            },
+        }
+        assert for_support["ticket"] == handled
+        assert for_admin["ticket"] == handled
+        assert for_alice["ticket"] == {
+            "number": ticket.number,
+            "assignee": None,
+            "messages": {
+                "totalCount": 1,
+                "nodes": [{"kind": "REQUEST", "body": "The printer prints nothing."}],
+            },
+        }
+        assert executions == ["Handling"] * 3
+        await quiet(alice, support, admin)
+
+
+async def test_the_same_document_with_other_variables_is_executed_apart(
+    gql: GraphQLClient, desk: Desk, server: Server, executions: list[str]
+) -> None:
+    async with (
+        subscribe(server, desk.admin.token, WITH_TEAM, {"team": True}) as with_team,
+        subscribe(server, desk.admin.token, WITH_TEAM, {"team": False}) as without,
+        subscribe(server, desk.support.token, WITH_TEAM, {"team": True}) as support,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        [first], [second], [third] = await asyncio.gather(
+            *(receive(s, 1) for s in (with_team, without, support))
+        )
+        number = incident["number"]
+        assert first["ticket"] == {"number": number, "team": {"name": "Support"}}
+        assert third["ticket"] == first["ticket"]
+        assert second["ticket"] == {"number": number}
+        assert executions == ["WithTeam"] * 2
+        await quiet(with_team, without, support)
