@@ -71,7 +71,7 @@ def contract_differences(contract_sdl: str, ours_sdl: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("contract", ["api.graphql", "handling.graphql"])
+@pytest.mark.parametrize("contract", ["api.graphql", "handling.graphql", "improvements.graphql"])
 def test_schema_keeps_the_public_contract(contract: str) -> None:
     assert contract_differences((CONTRACTS / contract).read_text(), schema_sdl()) == []
 

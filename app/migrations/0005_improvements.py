@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from app.models.enums import ImprovementKind, ImprovementStatus, Priority, TicketEventKind
+from app.models.enums import FeedEventKind, ImprovementKind, ImprovementStatus, Priority, TicketEventKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -44,6 +44,25 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'improvements', 'app': 'models', 'indexes': [Index(fields=['priority', 'votes', 'id'])], 'pk_attr': 'id', 'table_description': 'An item of the list of improvements and fixes. The tickets linked to it are its votes.'},
             bases=['Model'],
+        ),
+        ops.AlterModelOptions(
+            name='FeedEvent',
+            options={'table': 'feed_events', 'app': 'models', 'pk_attr': 'position', 'table_description': 'A submitted ticket was opened or changed, or a release was published. Positions come'},
+        ),
+        ops.AlterField(
+            model_name='FeedEvent',
+            name='kind',
+            field=fields.CharEnumField(default=FeedEventKind.OPENED, description='OPENED: OPENED\nCHANGED: CHANGED\nPUBLISHED: PUBLISHED', enum_type=FeedEventKind, max_length=16),
+        ),
+        ops.AlterField(
+            model_name='FeedEvent',
+            name='ticket',
+            field=fields.ForeignKeyField('models.Ticket', source_field='ticket_id', null=True, db_constraint=True, to_field='id', related_name='feed_events', on_delete=OnDelete.CASCADE),
+        ),
+        ops.AddField(
+            model_name='FeedEvent',
+            name='release',
+            field=fields.ForeignKeyField('models.Release', source_field='release_id', null=True, db_constraint=True, to_field='id', related_name='feed_events', on_delete=OnDelete.CASCADE),
         ),
         ops.AddField(
             model_name='Ticket',

@@ -56,6 +56,8 @@ class FeedEventKind(StrEnum):
     OPENED = "OPENED"
     # Any later change of a submitted ticket: for ticketUpdated only.
     CHANGED = "CHANGED"
+    # A release was published: for releasePublished.
+    PUBLISHED = "PUBLISHED"
 
 
 class MessageKind(StrEnum):

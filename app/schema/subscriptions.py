@@ -1,4 +1,4 @@
-"""Subscriptions: the live feed of opened tickets, and the changes of one ticket."""
+"""Subscriptions: the live feed of opened tickets, the changes of one ticket, releases."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from app.models import Ticket
 from app.models.enums import Priority, TicketType
 from app.schema.context import Context, Loaders, require_actor
+from app.schema.improvements import ReleaseNode
 from app.schema.mutations import ticket_pk
 from app.schema.queries import id_argument
 from app.schema.types import TicketNode
 from app.schema.values import value
-from app.services import feed
+from app.services import feed, releases
+from app.services.actors import Actor
 from app.services.pagination import Column, decode_cursor, encode_cursor
 
 FEED_COLUMNS = (Column("position"),)
@@ -61,11 +64,13 @@ def stream_ended(error: feed.StreamEnded) -> GraphQLError:
     return GraphQLError(str(error), extensions={"code": END_CODES[type(error)]})
 
 
-def as_viewer_now(info: Info[Context, Any], delivery: feed.Delivery) -> None:
+def as_viewer_now(info: Info[Context, Any], viewer: Actor, ticket: Ticket | None = None) -> None:
     """Nested fields of this event are resolved for the viewer as they are now, not as
     they were when the socket connected."""
-    info.context.actor = delivery.viewer
-    info.context.loaders = Loaders.for_feed_event(delivery.viewer, delivery.ticket)
+    info.context.actor = viewer
+    info.context.loaders = (
+        Loaders.for_feed_event(viewer, ticket) if ticket else Loaders(viewer, cache=False)
+    )
 
 
 @strawberry.type
@@ -94,7 +99,7 @@ class Subscription:
         stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
         try:
             async for delivery in stream:
-                as_viewer_now(info, delivery)
+                as_viewer_now(info, delivery.viewer, delivery.ticket)
                 yield opened_event(delivery)
         except feed.StreamEnded as error:
             raise stream_ended(error) from None
@@ -112,7 +117,22 @@ class Subscription:
         stream = feed.ticket_changes(actor=actor, ticket_id=ticket_pk(id))
         try:
             async for delivery in stream:
-                as_viewer_now(info, delivery)
+                as_viewer_now(info, delivery.viewer, delivery.ticket)
                 yield TicketNode.from_model(delivery.ticket)
+        except feed.StreamEnded as error:
+            raise stream_ended(error) from None
+
+    @strawberry.subscription(
+        description="Releases as they are published, to those who may see them: the teams' "
+        "dashboards get the notes."
+    )
+    async def release_published(
+        self, info: Info[Context, Any]
+    ) -> AsyncGenerator[ReleaseNode, None]:
+        actor = require_actor(info)
+        try:
+            async for release, viewer in releases.publications(actor=actor):
+                as_viewer_now(info, viewer)
+                yield ReleaseNode.from_model(release)
         except feed.StreamEnded as error:
             raise stream_ended(error) from None

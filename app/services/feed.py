@@ -24,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from app.models import Counter, FeedEvent, Ticket
+from app.models import Counter, FeedEvent, Release, Ticket
 from app.models.enums import FeedEventKind, Priority, TicketType
 from app.services.actors import Actor, load_actor, load_actors
 from app.services.errors import ErrorCode, fail, not_found
@@ -80,6 +80,14 @@ class Delivery(NamedTuple):
     shared: dict[Hashable, object]
 
 
+class ReleaseDelivery(NamedTuple):
+    """A published release for one subscriber, with the subscriber as they are now."""
+
+    position: int
+    release: Release
+    viewer: Actor
+
+
 class StreamEnded(Exception):
     """Why the server ended a subscription; the client may act on it."""
 
@@ -96,18 +104,26 @@ class ViewerSignedOut(StreamEnded):
 
 
 class Subscriber:
-    """One subscription: of opened tickets (flt), or of the changes of one ticket."""
+    """One subscription: of opened tickets (flt), of the changes of one ticket, or of
+    published releases."""
 
     def __init__(
-        self, user_id: int, flt: FeedFilter, queue_size: int, *, ticket_id: int | None = None
+        self,
+        user_id: int,
+        flt: FeedFilter,
+        queue_size: int,
+        *,
+        ticket_id: int | None = None,
+        releases: bool = False,
     ) -> None:
         self.user_id = user_id
         self.flt = flt
         self.ticket_id = ticket_id
+        self.releases = releases
         self.queue_size = queue_size
         # One slot more than queue_size for the end-of-stream mark: a dropped subscriber
         # still receives every event before it, a gap-free prefix.
-        self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(queue_size + 1)
+        self.queue: asyncio.Queue[Delivery | ReleaseDelivery | None] = asyncio.Queue(queue_size + 1)
         self.too_slow = False
         self.lost_sight = False  # ticketUpdated: the viewer may no longer see the ticket
         self.signed_out = False
@@ -121,11 +137,16 @@ class Subscriber:
         an offer without one gets its own."""
         if self.closed:
             return
-        ticket: Ticket = event.ticket  # type: ignore[assignment]
         if viewer is None:  # deactivated meanwhile: the stream ends
             self.signed_out = True
             self._close()
             return
+        if self.releases:
+            # Who may see the release is checked by the stream (it takes a query).
+            release: Release = event.release  # type: ignore[assignment]
+            self._put(ReleaseDelivery(event.position, release, viewer))
+            return
+        ticket: Ticket = event.ticket  # type: ignore[assignment]
         if self.ticket_id is None:
             wanted = (
                 event.kind is FeedEventKind.OPENED
@@ -141,13 +162,14 @@ class Subscriber:
         else:
             # An internal note is news only to those who see notes.
             wanted = not event.internal or handles(viewer, ticket.team_id)  # type: ignore[attr-defined]
-        if not wanted:
-            return
+        if wanted:
+            self._put(Delivery(event.position, ticket, viewer, {} if shared is None else shared))
+
+    def _put(self, delivery: Delivery | ReleaseDelivery) -> None:
         if self.queue.qsize() >= self.queue_size:
             self.too_slow = True
             self._close()
         else:
-            delivery = Delivery(event.position, ticket, viewer, {} if shared is None else shared)
             self.queue.put_nowait(delivery)
 
     def _close(self) -> None:
@@ -166,12 +188,14 @@ class FeedHub:
         # Subscribers of opened tickets, and of one ticket's changes by ticket id.
         self._subscribers: set[Subscriber] = set()
         self._watchers: dict[int, set[Subscriber]] = {}
+        self._release_subscribers: set[Subscriber] = set()
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers) + sum(len(w) for w in self._watchers.values())
+        watchers = sum(len(w) for w in self._watchers.values())
+        return len(self._subscribers) + watchers + len(self._release_subscribers)
 
     async def start(self) -> None:
         self.head = await _head()
@@ -202,7 +226,15 @@ class FeedHub:
         self._watchers.setdefault(ticket_id, set()).add(subscriber)
         return subscriber
 
+    def watch_releases(self, user_id: int) -> Subscriber:
+        subscriber = Subscriber(user_id, FeedFilter(), self.queue_size, releases=True)
+        self._release_subscribers.add(subscriber)
+        return subscriber
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber.releases:
+            self._release_subscribers.discard(subscriber)
+            return
         if subscriber.ticket_id is None:
             self._subscribers.discard(subscriber)
             return
@@ -223,6 +255,8 @@ class FeedHub:
                 await asyncio.sleep(1)
 
     def _concerned(self, event: FeedEvent) -> list[Subscriber]:
+        if event.kind is FeedEventKind.PUBLISHED:
+            return [s for s in self._release_subscribers if not s.closed]
         watchers = self._watchers.get(event.ticket_id, ())  # type: ignore[attr-defined]
         opened = self._subscribers if event.kind is FeedEventKind.OPENED else ()
         return [s for group in (opened, watchers) for s in group if not s.closed]
@@ -261,7 +295,14 @@ async def _events_after(
     if kind is not None:
         query = query.filter(kind=kind)
     # Every subscriber shows the author and team: loaded here once, not once per subscriber.
-    return await query.select_related("ticket", "ticket__author", "ticket__team")
+    return await query.select_related("ticket", "ticket__author", "ticket__team", "release")
+
+
+class PendingEvent(NamedTuple):
+    kind: FeedEventKind
+    ticket_id: int | None = None
+    release_id: int | None = None
+    internal: bool = False
 
 
 @dataclass
@@ -269,14 +310,17 @@ class Announcements:
     """What a transaction tells the feed: recorded just before it commits, announced after."""
 
     connection: BaseDBAsyncClient
-    events: list[tuple[int, FeedEventKind, bool]] = field(default_factory=list)
+    events: list[PendingEvent] = field(default_factory=list)
 
     def ticket_opened(self, ticket_id: int) -> None:
-        self.events.append((ticket_id, FeedEventKind.OPENED, False))
+        self.events.append(PendingEvent(FeedEventKind.OPENED, ticket_id=ticket_id))
 
     def ticket_changed(self, ticket_id: int, *, internal: bool = False) -> None:
         """A change of a submitted ticket; internal when only note readers may hear of it."""
-        self.events.append((ticket_id, FeedEventKind.CHANGED, internal))
+        self.events.append(PendingEvent(FeedEventKind.CHANGED, ticket_id, internal=internal))
+
+    def release_published(self, release_id: int) -> None:
+        self.events.append(PendingEvent(FeedEventKind.PUBLISHED, release_id=release_id))
 
 
 @asynccontextmanager
@@ -296,9 +340,7 @@ async def events_committed(position: int) -> None:
         await _hub.broker.committed(position)
 
 
-async def _record(
-    connection: BaseDBAsyncClient, events: list[tuple[int, FeedEventKind, bool]]
-) -> int | None:
+async def _record(connection: BaseDBAsyncClient, events: list[PendingEvent]) -> int | None:
     """The events at the next positions, as the last step of the transaction; the last
     position, or None when there was nothing to record."""
     if not events:
@@ -309,12 +351,13 @@ async def _record(
     last = int((await Counter.get(name=FEED_COUNTER).using_db(connection)).value)
     now = datetime.now(UTC)
     first = last - len(events) + 1
-    for position, (ticket_id, kind, internal) in enumerate(events, start=first):
+    for position, event in enumerate(events, start=first):
         await FeedEvent.create(
             position=position,
-            ticket_id=ticket_id,
-            kind=kind,
-            internal=internal,
+            kind=event.kind,
+            ticket_id=event.ticket_id,
+            release_id=event.release_id,
+            internal=event.internal,
             created_at=now,
             using_db=connection,
         )
@@ -372,19 +415,25 @@ async def ticket_opened_stream(
             async for delivery in _replay(actor.id, flt, after):
                 last = delivery.position
                 yield delivery
-        while (delivery := await subscriber.queue.get()) is not None:
+        while isinstance(delivery := await subscriber.queue.get(), Delivery):
             if delivery.position > last:
                 last = delivery.position
                 yield delivery
-        if subscriber.signed_out:
-            raise ViewerSignedOut
-        if subscriber.too_slow:
-            raise SubscriberTooSlow(
-                "this subscription fell too far behind and was closed: "
-                "subscribe again with the last cursor received to resume"
-            )
+        _why_it_ended(subscriber, "subscribe again with the last cursor received to resume")
     finally:
         hub.unsubscribe(subscriber)
+
+
+def _why_it_ended(subscriber: Subscriber, how_to_resume: str) -> None:
+    """The error that ends a stream the hub closed, if it ended for a reason."""
+    if subscriber.signed_out:
+        raise ViewerSignedOut
+    if subscriber.lost_sight:
+        raise not_found()
+    if subscriber.too_slow:
+        raise SubscriberTooSlow(
+            f"this subscription fell too far behind and was closed: {how_to_resume}"
+        )
 
 
 async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Delivery]:
@@ -400,17 +449,22 @@ async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Deliv
             raise ViewerSignedOut
         if await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
             raise not_found()
-        while (delivery := await subscriber.queue.get()) is not None:
+        while isinstance(delivery := await subscriber.queue.get(), Delivery):
             yield delivery
-        if subscriber.signed_out:
-            raise ViewerSignedOut
-        if subscriber.lost_sight:
-            raise not_found()
-        if subscriber.too_slow:
-            raise SubscriberTooSlow(
-                "this subscription fell too far behind and was closed: read the ticket "
-                "again, then subscribe again"
-            )
+        _why_it_ended(subscriber, "read the ticket again, then subscribe again")
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+async def published_releases(*, actor: Actor) -> AsyncIterator[ReleaseDelivery]:
+    """Releases as they are published, for the actor as they are then; whether the actor
+    may see each one is for the caller to check (app/services/releases.py)."""
+    hub = _require_hub()
+    subscriber = hub.watch_releases(actor.id)
+    try:
+        while isinstance(delivery := await subscriber.queue.get(), ReleaseDelivery):
+            yield delivery
+        _why_it_ended(subscriber, "read the releases again, then subscribe again")
     finally:
         hub.unsubscribe(subscriber)
 

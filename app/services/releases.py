@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
@@ -11,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app.models import Improvement, Release, Ticket
 from app.models.enums import ImprovementKind, ImprovementStatus
+from app.services import feed
 from app.services.actors import Actor, require_admin
 from app.services.errors import ErrorCode, fail, not_found
 from app.services.improvements import IMPROVEMENT_COLUMNS, sees_every_item, visible_improvements
@@ -155,7 +157,7 @@ async def publish_release(*, actor: Actor, release_id: int) -> Release:
     """Freeze the release: its items become RELEASED and its notes are written. Exactly once,
     even when two admins publish at the same moment."""
     require_admin(actor, "publish releases")
-    async with in_transaction():
+    async with feed.announcing() as news:
         release = await Release.get_or_none(id=release_id)
         if release is None:
             raise not_found("Release")
@@ -187,4 +189,12 @@ async def publish_release(*, actor: Actor, release_id: int) -> Release:
         await Improvement.filter(release_id=release.id).update(
             status=ImprovementStatus.RELEASED, updated_at=now
         )
+        news.release_published(release.id)
     return await Release.get(id=release.id)
+
+
+async def publications(*, actor: Actor) -> AsyncIterator[tuple[Release, Actor]]:
+    """Each release as it is published, to those who may see it (as they are then)."""
+    async for delivery in feed.published_releases(actor=actor):
+        if await get_release(delivery.viewer, delivery.release.id) is not None:
+            yield delivery.release, delivery.viewer

@@ -3,6 +3,7 @@ planning order, publication and its notes, and who sees which items."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from app.models import Improvement, Ticket
@@ -10,7 +11,7 @@ from app.models.enums import Role, TicketType
 from app.schema.ids import to_global_id
 from app.services.routing import set_route
 from app.services.users import update_user
-from tests.conftest import Desk, GraphQLClient, MakePerson, Person, make_ticket
+from tests.conftest import Desk, GraphQLClient, MakePerson, Person, Server, make_ticket, subscribe
 
 ITEM = "improvement { id title kind status priority votes tickets { totalCount nodes { number } } }"
 ERRORS = "userErrors { field code message }"
@@ -325,3 +326,56 @@ async def test_the_list_is_ordered_by_priority_then_votes_and_filtered(
     validated, data = await titles(filter={"status": ["VALIDATED"]})
     assert (validated, data["totalCount"]) == (ordered[:3], 3)
     assert (await titles(filter={"kind": ["FIX"]}))[0] == ["Critical fix"]
+
+
+RELEASES = """
+subscription { releasePublished { version notes improvements { title votes } } }
+"""
+
+
+async def test_a_published_release_is_pushed_to_those_who_may_see_it(
+    gql: GraphQLClient, desk: Desk, server: Server, make_person: MakePerson
+) -> None:
+    alices = await make_ticket(desk.alice, type=TicketType.FEATURE_REQUEST)
+    bobs = await make_ticket(desk.bob, type=TicketType.FEATURE_REQUEST)
+    csv = (await propose(gql, desk.product, alices, "Export bookings as CSV"))["improvement"]
+    await link(gql, desk.product, bobs, csv["id"])
+    await validate(gql, desk.admin, csv["id"], "P2")
+    release = (await mutate(gql, desk.admin, "createRelease", "release { id }", version="1.4.0"))[
+        "release"
+    ]
+    await mutate(
+        gql, desk.admin, "planImprovement", ITEM, improvementId=csv["id"], releaseId=release["id"]
+    )
+    empty = (await mutate(gql, desk.admin, "createRelease", "release { id }", version="1.5.0"))[
+        "release"
+    ]
+    carol = await make_person(Role.REQUESTER)
+    async with (
+        subscribe(server, desk.admin.token, RELEASES) as admin,
+        subscribe(server, desk.support.token, RELEASES) as support,
+        subscribe(server, desk.alice.token, RELEASES) as alice,
+        subscribe(server, carol.token, RELEASES) as stranger,
+        subscribe(server, desk.partner.token, RELEASES) as partner,
+    ):
+        refused = await mutate(gql, desk.admin, "publishRelease", "release { id }", id=empty["id"])
+        assert codes(refused) == ["INVALID_STATE"]
+        published = await mutate(
+            gql, desk.admin, "publishRelease", "release { notes }", id=release["id"]
+        )
+        notes = published["release"]["notes"]
+        for team_dashboard in (admin, support):
+            message = await team_dashboard.next()
+            assert message["payload"]["data"]["releasePublished"] == {
+                "version": "1.4.0",
+                "notes": notes,
+                "improvements": [{"title": "Export bookings as CSV", "votes": 2}],
+            }
+        # The requester hears that what she asked for shipped, without others' tickets.
+        message = await alice.next()
+        assert message["payload"]["data"]["releasePublished"] == {
+            "version": "1.4.0",
+            "notes": None,
+            "improvements": [{"title": "Export bookings as CSV", "votes": 1}],
+        }
+        await asyncio.gather(stranger.nothing_within(0.5), partner.nothing_within(0.5))
