@@ -81,6 +81,12 @@ class Settings:
     feed_retention: timedelta = timedelta(days=30)
     feed_queue_size: int = 1_000
     max_subscriptions_per_connection: int = 20
+    # smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465; empty:
+    # e-mails are written to the log instead of sent.
+    smtp_url: str = ""
+    mail_from: str = "support-desk <support-desk@localhost>"
+    # The first retry of an e-mail the SMTP server refused; each next one waits twice as long.
+    mail_retry: timedelta = timedelta(seconds=30)
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +102,9 @@ class Settings:
             for p, d in DEFAULT_RESPONSE_DELAYS.items()
         }
         origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+        smtp_url = env.get("SMTP_URL", "").strip()
+        if smtp_url and not smtp_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError(f"SMTP_URL must be an smtp:// or smtps:// URL, not {smtp_url!r}")
         broker_url = env.get("BROKER_URL", "").strip()
         if broker_url and not broker_url.startswith(("redis://", "rediss://")):
             raise ConfigError(f"BROKER_URL must be a redis:// URL, not {broker_url!r}")
@@ -116,6 +125,9 @@ class Settings:
                 "MAX_SUBSCRIPTIONS_PER_CONNECTION",
                 env.get("MAX_SUBSCRIPTIONS_PER_CONNECTION", "20"),
             ),
+            smtp_url=smtp_url,
+            mail_from=env.get("MAIL_FROM", "").strip() or cls.mail_from,
+            mail_retry=parse_duration("MAIL_RETRY", env.get("MAIL_RETRY", "30s")),
         )
 
 

@@ -20,6 +20,7 @@ from app.graphql_app import GraphQLApp
 from app.schema import schema
 from app.services.brokers import make_broker
 from app.services.feed import start_feed, stop_feed
+from app.services.mail import start_mail, stop_mail
 
 
 def create_migrated_app() -> Starlette:
@@ -49,9 +50,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
                 queue_size=settings.feed_queue_size,
                 retention=settings.feed_retention,
             )
+            start_mail(settings.smtp_url, settings.mail_from, settings.mail_retry)
             try:
                 yield
             finally:
+                await stop_mail()
                 await stop_feed()
 
     async def home(request: Request) -> Response:

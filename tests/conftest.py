@@ -32,6 +32,7 @@ from app.models import (
     Improvement,
     Membership,
     Message,
+    OutboxMail,
     Release,
     RoutingRule,
     Team,
@@ -46,6 +47,7 @@ from app.services.actors import Actor, load_actor
 from app.services.routing import set_route
 from app.services.teams import ensure_team
 from app.services.users import ensure_user
+from tests.mailbox import Mailbox
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 PASSWORD = "correct horse battery"
@@ -84,10 +86,21 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-async def server(backend: str) -> AsyncIterator[Server]:
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server the service sends its e-mail to."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+async def server(backend: str, mailbox: Mailbox) -> AsyncIterator[Server]:
     """The service, served by uvicorn on a free loopback port, with migrations applied."""
     settings = Settings(
         database_url=backend,
+        smtp_url=mailbox.url,
+        mail_retry=timedelta(milliseconds=200),
         secret_key=TEST_SECRET,
         allowed_origins=("https://allowed.example",),
         connection_init_timeout=timedelta(seconds=2),
@@ -130,6 +143,7 @@ async def clean(server: Server) -> None:
         Ticket,
         Improvement,
         Release,
+        OutboxMail,
         RoutingRule,
         Membership,
         Team,

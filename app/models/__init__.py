@@ -2,6 +2,7 @@
 
 from app.models.feed import FeedEvent
 from app.models.improvements import Improvement, Release
+from app.models.mail import OutboxMail
 from app.models.messages import Message
 from app.models.routing import RoutingRule
 from app.models.sla import Calendar, ResponseDelay
@@ -16,6 +17,7 @@ __all__ = [
     "Improvement",
     "Membership",
     "Message",
+    "OutboxMail",
     "Release",
     "ResponseDelay",
     "RoutingRule",

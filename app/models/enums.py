@@ -92,3 +92,21 @@ class ImprovementStatus(StrEnum):
     PLANNED = "PLANNED"
     RELEASED = "RELEASED"
     REJECTED = "REJECTED"
+
+
+class MailKind(StrEnum):
+    """The kinds of e-mail the service sends; each user may turn any of them off."""
+
+    # A ticket was opened for one's team.
+    TICKET_OPENED = "TICKET_OPENED"
+    # The desk answered one's ticket.
+    REPLY = "REPLY"
+    # A release was published (to the teams).
+    RELEASE = "RELEASE"
+    # What one asked for shipped in a release.
+    SHIPPED = "SHIPPED"
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"

@@ -1,7 +1,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from app.models.enums import Role
+from app.models.enums import Language, Role
 
 
 class User(Model):
@@ -14,6 +14,9 @@ class User(Model):
     is_active = fields.BooleanField(default=True)
     # Validates, prioritises and rejects improvements (admins always may).
     is_validator = fields.BooleanField(default=False)
+    # The language of the e-mails they get, and the kinds of e-mail they turned off.
+    language = fields.CharEnumField(Language, max_length=2, default=Language.FR)
+    mails_off = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -11,6 +11,8 @@ from strawberry.types import Info
 from app.models import Calendar, Message, Team, Ticket, TicketEvent, User
 from app.models.enums import (
     DelayCounting,
+    Language,
+    MailKind,
     MessageKind,
     Priority,
     Role,
@@ -52,6 +54,8 @@ strawberry.enum(
     "in time; MET: answered in time; PAUSED: WAITING, the clock stands still.",
 )
 strawberry.enum(DelayCounting)
+strawberry.enum(Language, description="fr or en: the language of a user's e-mails.")
+strawberry.enum(MailKind, description="The kinds of e-mail the service sends.")
 
 
 @strawberry.interface
@@ -133,7 +137,15 @@ class UserNode(Node):
     role: Role
     active: bool = strawberry.field(description="False: the account is deactivated.")
     validator: bool = strawberry.field(description="Validates and plans improvements.")
+    language: Language = strawberry.field(description="The language of their e-mails.")
     pk: strawberry.Private[int]
+    mails_off_kinds: strawberry.Private[list[str]]
+
+    @strawberry.field(description="The kinds of e-mail they turned off: for themself only.")
+    def mails_off(self, info: Info[Context, Any]) -> list[MailKind] | None:
+        if require_actor(info).id != self.pk:
+            return None
+        return [MailKind(kind) for kind in self.mails_off_kinds]
 
     @strawberry.field(description="The user's teams that the viewer may see.")
     async def teams(self, info: Info[Context, Any]) -> list[TeamNode]:
@@ -149,7 +161,9 @@ class UserNode(Node):
             role=user.role,
             active=user.is_active,
             validator=user.is_validator,
+            language=Language(user.language),
             pk=user.id,
+            mails_off_kinds=list(user.mails_off or []),
         )
 
 

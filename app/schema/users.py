@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from app.models.enums import Role
+from app.models.enums import Language, MailKind, Role
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.errors import UserError, attempt
@@ -42,6 +42,22 @@ class UpdateUserInput:
         default=strawberry.UNSET,
         description="Validates, prioritises and plans improvements (admins always may).",
     )
+
+
+@strawberry.input(description="Absent fields stay as they are.")
+class UpdatePreferencesInput:
+    language: Language | None = strawberry.field(
+        default=strawberry.UNSET, description="The language of one's e-mails (default fr)."
+    )
+    mails_off: list[MailKind] | None = strawberry.field(
+        default=strawberry.UNSET, description="The kinds of e-mail one does not want."
+    )
+
+
+@strawberry.type
+class UpdatePreferencesPayload:
+    user: UserNode | None = None
+    user_errors: list[UserError]
 
 
 @strawberry.type
@@ -119,3 +135,15 @@ class UserMutation:
 
         user, errors = await attempt(run())
         return UpdateUserPayload(user=user and UserNode.from_model(user), user_errors=errors)
+
+    @strawberry.mutation(description="One's own settings: e-mail language and kinds turned off.")
+    async def update_preferences(
+        self, info: Info[Context, Any], input: UpdatePreferencesInput
+    ) -> UpdatePreferencesPayload:
+        actor = require_actor(info)
+        user, errors = await attempt(
+            users.update_preferences(
+                actor=actor, language=value(input.language), mails_off=value(input.mails_off)
+            )
+        )
+        return UpdatePreferencesPayload(user=user and UserNode.from_model(user), user_errors=errors)

@@ -9,7 +9,7 @@ from typing import Any
 from app.config import get_settings
 from app.models import Message, Ticket, User
 from app.models.enums import MessageKind, Role, TicketEventKind, TicketStatus
-from app.services import feed, sla
+from app.services import feed, mail, sla
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
 from app.services.tickets import changed_meanwhile, record_event, utc_now
@@ -203,6 +203,8 @@ async def close_ticket(*, actor: Actor, ticket_id: int, resolution: str) -> Tick
         )
         await record_event(ticket.id, actor, TicketEventKind.MESSAGE_POSTED, now)
         await _status_event(ticket, actor, now, CLOSED)
+        if not is_author:
+            await mail.reply_posted(ticket, text)
     return await Ticket.get(id=ticket.id)
 
 

@@ -6,7 +6,7 @@ from tortoise.queryset import QuerySet
 
 from app.models import Message, Ticket
 from app.models.enums import MessageKind, TicketEventKind, TicketStatus
-from app.services import feed, handling
+from app.services import feed, handling, mail
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
@@ -67,6 +67,8 @@ async def post_message(
         if not updated:
             raise changed_meanwhile(ticket)
         news.ticket_changed(ticket.id)
+        if not is_author:
+            await mail.reply_posted(ticket, text)
     return message, await Ticket.get(id=ticket.id)
 
 

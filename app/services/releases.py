@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app.models import Improvement, Release, Ticket
 from app.models.enums import ImprovementKind, ImprovementStatus
-from app.services import feed
+from app.services import feed, mail
 from app.services.actors import Actor, require_admin
 from app.services.errors import ErrorCode, fail, not_found
 from app.services.improvements import IMPROVEMENT_COLUMNS, sees_every_item, visible_improvements
@@ -171,11 +171,16 @@ async def publish_release(*, actor: Actor, release_id: int) -> Release:
                 "id",
             )
         numbers: dict[int, list[int]] = {item.id: [] for item in items}
+        teams: dict[int, set[int]] = {item.id: set() for item in items}
+        requesters: dict[int, list[int]] = {}
         linked = Ticket.filter(improvement_id__in=list(numbers)).values_list(
-            "improvement_id", "number"
+            "improvement_id", "number", "team_id", "author_id"
         )
-        for improvement_id, number in await linked:
+        for improvement_id, number, team_id, author_id in await linked:
             numbers[improvement_id].append(number)
+            if team_id is not None:
+                teams[improvement_id].add(team_id)
+            requesters.setdefault(author_id, []).append(number)
         now = utc_now()
         notes = release_notes(release.version, now, [(i, numbers[i.id]) for i in items])
         # Conditional, so that of two concurrent publications exactly one wins.
@@ -190,6 +195,8 @@ async def publish_release(*, actor: Actor, release_id: int) -> Release:
             status=ImprovementStatus.RELEASED, updated_at=now
         )
         news.release_published(release.id)
+        shipped = [mail.ShippedItem(i.title, numbers[i.id], teams[i.id]) for i in items]
+        await mail.release_published(release.version, notes, shipped, requesters)
     return await Release.get(id=release.id)
 
 

@@ -10,9 +10,9 @@ from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.models import Counter, Message, Team, Ticket, TicketEvent
+from app.models import Counter, Message, Team, Ticket, TicketEvent, User
 from app.models.enums import MessageKind, Priority, TicketEventKind, TicketStatus, TicketType
-from app.services import feed, routing, sla
+from app.services import feed, mail, routing, sla
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, Problem, fail, not_found
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
@@ -297,6 +297,7 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
                 created_at=now,
             )
         news.ticket_opened(ticket.id)
+        await mail.ticket_opened(await Ticket.get(id=ticket.id), await User.get(id=actor.id))
     return await Ticket.get(id=ticket.id)
 
 

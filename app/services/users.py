@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.models import Membership, Team, User
-from app.models.enums import Role
+from app.models.enums import Language, MailKind, Role
 from app.services.actors import Actor, require_admin
 from app.services.auth import hash_password
 from app.services.errors import DomainError, ErrorCode, Problem, fail, not_found
@@ -191,4 +191,17 @@ async def update_user(*, actor: Actor, user_id: int, changes: Mapping[str, Any])
         if "password" in changes:
             user.password_hash = hash_password(changes["password"])
         await user.save()
+    return user
+
+
+async def update_preferences(
+    *, actor: Actor, language: Language | None = None, mails_off: list[MailKind] | None = None
+) -> User:
+    """The actor's own settings: the language of their e-mails, the kinds they turned off."""
+    user = await User.get(id=actor.id)
+    if language is not None:
+        user.language = language
+    if mails_off is not None:
+        user.mails_off = sorted({kind.value for kind in mails_off})
+    await user.save()
     return user

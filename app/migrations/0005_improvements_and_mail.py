@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from app.models.enums import FeedEventKind, ImprovementKind, ImprovementStatus, Priority, TicketEventKind
+import functools
+from app.models.enums import FeedEventKind, ImprovementKind, ImprovementStatus, Language, MailKind, Priority, TicketEventKind
+from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -11,6 +13,23 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='OutboxMail',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='TICKET_OPENED: TICKET_OPENED\nREPLY: REPLY\nRELEASE: RELEASE\nSHIPPED: SHIPPED', enum_type=MailKind, max_length=16)),
+                ('recipient', fields.CharField(max_length=254)),
+                ('subject', fields.CharField(max_length=300)),
+                ('body', fields.TextField(unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('attempts', fields.IntField(default=0)),
+                ('last_error', fields.TextField(null=True, unique=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'outbox', 'app': 'models', 'indexes': [Index(fields=['sent_at', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'An e-mail to send, written in the same transaction as the change it announces, so'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='Release',
             fields=[
@@ -78,5 +97,15 @@ class Migration(migrations.Migration):
             model_name='User',
             name='is_validator',
             field=fields.BooleanField(default=False),
+        ),
+        ops.AddField(
+            model_name='User',
+            name='language',
+            field=fields.CharEnumField(default=Language.FR, description='FR: fr\nEN: en', enum_type=Language, max_length=2),
+        ),
+        ops.AddField(
+            model_name='User',
+            name='mails_off',
+            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]
