@@ -1,4 +1,5 @@
-"""Demo data: the teams and routing of domain.md, a few people, tickets in every status."""
+"""Demo data: the teams and routing of domain.md, a few people, tickets in every status,
+and the list of improvements their feature requests asked for."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import random
 from datetime import timedelta
 
 from app.models import Ticket, TicketEvent, User
-from app.models.enums import Priority, Role, TeamKind, TicketStatus, TicketType
-from app.services import handling, messages, routing, teams, tickets, users
+from app.models.enums import ImprovementKind, Priority, Role, TeamKind, TicketStatus, TicketType
+from app.services import handling, improvements, messages, routing, teams, tickets, users
 from app.services.actors import Actor, load_actor
 
 DEMO_PASSWORD = "demo-password"
@@ -90,7 +91,34 @@ async def load_demo() -> list[tuple[str, str]]:
         assert actor is not None
         people[email] = actor
     await _demo_tickets(people)
+    await _demo_improvements(people)
     return [(email, role.value) for email, _, role, _ in DEMO_USERS]
+
+
+async def _demo_improvements(people: dict[str, Actor]) -> None:
+    """The feature requests asking for the same thing become one item each, with a vote per
+    ticket; the admin validated one. Releases are left for the admin to make."""
+    product, admin = people["product@example.com"], people["admin@example.com"]
+    items: dict[str, int] = {}
+    feature_requests = Ticket.filter(type=TicketType.FEATURE_REQUEST).exclude(
+        status=TicketStatus.DRAFT
+    )
+    for ticket in await feature_requests.order_by("number"):
+        asked = ticket.subject.rsplit(" (", 1)[0]
+        if asked in items:
+            await improvements.link_ticket(
+                actor=product, ticket_id=ticket.id, improvement_id=items[asked]
+            )
+        else:
+            item = await improvements.propose_improvement(
+                actor=product, ticket_id=ticket.id, title=asked, kind=ImprovementKind.IMPROVEMENT
+            )
+            items[asked] = item.id
+    if items:
+        first = next(iter(items.values()))
+        await improvements.validate_improvement(
+            actor=admin, improvement_id=first, priority=Priority.P2
+        )
 
 
 async def _demo_tickets(people: dict[str, Actor]) -> None:
