@@ -59,7 +59,8 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-bench-secret-key"}
     server = subprocess.Popen(
-        ["support-desk", "serve", "--demo", "--port", str(port)],
+        # The command of this interpreter's environment: a venv need not be activated.
+        [str(Path(sys.executable).parent / "support-desk"), "serve", "--demo", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
