@@ -23,6 +23,7 @@ DEFAULT_RESPONSE_DELAYS = {
     Priority.P4: "24h",
 }
 AROUND_THE_CLOCK_SUFFIX = "24/7"
+SECRET_MIN = 32
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -56,6 +57,18 @@ def parse_duration(name: str, text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+def parse_switch(name: str, text: str | None, default: bool) -> bool:
+    """on/off (true/false, 1/0); the default when unset."""
+    if text is None or not text.strip():
+        return default
+    value = text.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {text!r}")
+
+
 def parse_count(name: str, text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise ConfigError(f"{name} must be a positive whole number, not {text!r}")
@@ -81,6 +94,10 @@ class Settings:
     feed_retention: timedelta = timedelta(days=30)
     feed_queue_size: int = 1_000
     max_subscriptions_per_connection: int = 20
+    # production: a set secret is required, introspection and GraphiQL default to off.
+    environment: str = "development"
+    introspection: bool = True
+    graphiql: bool = True
     # smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465; empty:
     # e-mails are written to the log instead of sent.
     smtp_url: str = ""
@@ -89,12 +106,26 @@ class Settings:
     mail_retry: timedelta = timedelta(seconds=30)
 
     @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] = os.environ) -> Settings:
         database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        environment = env.get("ENVIRONMENT", "").strip().lower() or "development"
+        if environment not in ("development", "production"):
+            raise ConfigError(f"ENVIRONMENT must be development or production, not {environment!r}")
+        production = environment == "production"
+        secret_key = env.get("SECRET_KEY", "").strip()
+        if production and len(secret_key) < SECRET_MIN:
+            raise ConfigError(
+                f"in production SECRET_KEY must be set to at least {SECRET_MIN} random "
+                "characters (a generated development key is refused)"
+            )
         delays = {
             p: parse_response_delay(
                 f"RESPONSE_DELAY_{p.value}", env.get(f"RESPONSE_DELAY_{p.value}", d)
@@ -110,7 +141,10 @@ class Settings:
             raise ConfigError(f"BROKER_URL must be a redis:// URL, not {broker_url!r}")
         return cls(
             database_url=database_url,
-            secret_key=env.get("SECRET_KEY", "").strip() or _local_secret(database_url),
+            environment=environment,
+            introspection=parse_switch("INTROSPECTION", env.get("INTROSPECTION"), not production),
+            graphiql=parse_switch("GRAPHIQL", env.get("GRAPHIQL"), not production),
+            secret_key=secret_key or _local_secret(database_url),
             token_lifetime=parse_duration("TOKEN_LIFETIME", env.get("TOKEN_LIFETIME", "12h")),
             allowed_origins=origins,
             response_delays=delays,

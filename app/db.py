@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 from app.config import DEFAULT_DATABASE_URL, Settings, sqlite_path
+from app.services.feed import listener_connected
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -38,6 +40,20 @@ async def apply_migrations(settings: Settings) -> None:
     prepare_storage(settings)
     await migrate(config=tortoise_config(settings.database_url))
     await Tortoise.close_connections()
+
+
+async def readiness(settings: Settings) -> dict[str, bool]:
+    """What /readyz reports: the database answers, migrations are applied, and the feed's
+    listener is connected (in-process feeds always are)."""
+    try:
+        connection = connections.get("default")
+        await connection.execute_query("SELECT 1")
+        apps = tortoise_config(settings.database_url)["apps"]
+        pending = await MigrationExecutor(connection, apps).plan()
+        database, migrated = True, not pending
+    except Exception:  # unreachable, or the database is restarting
+        database = migrated = False
+    return {"database": database, "migrations": migrated, "feed": listener_connected()}
 
 
 # For the `tortoise` command (makemigrations, history, sqlmigrate ...).

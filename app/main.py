@@ -9,15 +9,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.config import Settings, use_settings
-from app.db import apply_migrations, tortoise_config
+from app.db import apply_migrations, readiness, tortoise_config
 from app.graphql_app import GraphQLApp
-from app.schema import schema
+from app.schema import build_schema, schema
 from app.services.brokers import make_broker
 from app.services.feed import start_feed, stop_feed
 from app.services.mail import start_mail, stop_mail
@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     settings = settings or Settings.from_env()
     use_settings(settings)
     graphql = GraphQLApp(
-        schema,
+        schema if settings.introspection else build_schema(introspection=False),
+        graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=settings.connection_init_timeout,
         allowed_origins=settings.allowed_origins,
@@ -60,9 +61,25 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def healthz(request: Request) -> Response:
+        """The process is up and serving."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        """Ready for traffic: the database answers, no migration is pending, and the live
+        feed's listener is connected."""
+        checks = await readiness(settings)
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
     return Starlette(
         routes=[
             Route("/", home),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

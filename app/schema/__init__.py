@@ -10,6 +10,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -142,29 +143,35 @@ class SupportDeskSchema(strawberry.Schema):
         label_errors(errors)
 
 
-schema = SupportDeskSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[
-        TicketNode,
-        UserNode,
-        TeamNode,
-        TicketEventNode,
-        MessageNode,
-        CalendarNode,
-        ImprovementNode,
-        ReleaseNode,
-    ],
-    config=StrawberryConfig(scalar_map={datetime: DateTime}),
-    execution_context_class=SharedEventExecutor,
-    extensions=[
-        InternalErrorMask,
-        RequestLimits,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        ParserCache,
-        ValidationCache,
-        OperationNameRequired,
-        ActorAsNowOnSockets,
-    ],
-)
+def build_schema(*, introspection: bool = True) -> SupportDeskSchema:
+    """The schema; without introspection for production (ENVIRONMENT, INTROSPECTION)."""
+    return SupportDeskSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[
+            TicketNode,
+            UserNode,
+            TeamNode,
+            TicketEventNode,
+            MessageNode,
+            CalendarNode,
+            ImprovementNode,
+            ReleaseNode,
+        ],
+        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        execution_context_class=SharedEventExecutor,
+        extensions=[
+            InternalErrorMask,
+            RequestLimits,
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            ParserCache,
+            ValidationCache,
+            OperationNameRequired,
+            ActorAsNowOnSockets,
+            *([] if introspection else [DisableIntrospection]),
+        ],
+    )
+
+
+schema = build_schema()

@@ -513,3 +513,8 @@ async def stop_feed() -> None:
 def subscriber_count() -> int:
     """How many feed subscriptions this process serves now."""
     return _hub.subscriber_count if _hub else 0
+
+
+def listener_connected() -> bool:
+    """Whether this process hears of new events: the broker's listener is connected."""
+    return _hub is not None and getattr(_hub.broker, "connected", True)

@@ -1,0 +1,116 @@
+"""What operators rely on: health and readiness endpoints, and production mode (a real
+secret required, introspection and GraphiQL off)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from app.config import ConfigError, Settings
+from app.main import create_app
+from app.services import feed
+from tests.conftest import GraphQLClient, Server
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+PRODUCTION_SECRET = "x" * 40
+
+
+async def test_health_and_readiness(gql: GraphQLClient, server: Server) -> None:
+    health = await gql.http.get(f"{server.url}/healthz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    ready = await gql.http.get(f"{server.url}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": True, "migrations": True, "feed": True},
+    }
+
+
+async def test_not_ready_while_the_feed_listener_is_down(
+    gql: GraphQLClient, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = feed._hub
+    assert hub is not None
+    monkeypatch.setattr(hub.broker, "connected", False, raising=False)
+    ready = await gql.http.get(f"{server.url}/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": True, "migrations": True, "feed": False}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ENVIRONMENT": "production"}, "SECRET_KEY must be set to at least 32"),
+        ({"ENVIRONMENT": "production", "SECRET_KEY": "short"}, "at least 32"),
+        ({"ENVIRONMENT": "staging"}, "ENVIRONMENT must be development or production"),
+        ({"INTROSPECTION": "maybe"}, "INTROSPECTION must be on or off"),
+    ],
+)
+def test_bad_settings_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"DATABASE_URL": "sqlite:///tmp/unused.sqlite3", **env})
+
+
+def test_production_turns_introspection_and_graphiql_off_unless_asked() -> None:
+    base = {"ENVIRONMENT": "production", "SECRET_KEY": PRODUCTION_SECRET}
+    production = Settings.from_env(base)
+    assert (production.introspection, production.graphiql) == (False, False)
+    asked = Settings.from_env({**base, "INTROSPECTION": "on", "GRAPHIQL": "on"})
+    assert (asked.introspection, asked.graphiql) == (True, True)
+    development = Settings.from_env({"SECRET_KEY": PRODUCTION_SECRET})
+    assert (development.introspection, development.graphiql) == (True, True)
+    closed = Settings.from_env({"SECRET_KEY": PRODUCTION_SECRET, "GRAPHIQL": "off"})
+    assert (closed.introspection, closed.graphiql) == (True, False)
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret(tmp_path: os.PathLike[str]) -> None:
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "production",
+        "DATABASE_URL": f"sqlite://{tmp_path}/db.sqlite3",
+    }
+    env.pop("SECRET_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY must be set" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+async def production_client(backend: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app as production builds it. Its lifespan is not run (it would replace this
+    process's feed and e-mail sender, which the test server uses): what is checked here
+    needs no database."""
+    settings = Settings.from_env(
+        {"ENVIRONMENT": "production", "SECRET_KEY": PRODUCTION_SECRET, "DATABASE_URL": backend}
+    )
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://desk") as client:
+        yield client
+
+
+async def test_production_serves_no_introspection_and_no_graphiql(
+    production_client: httpx.AsyncClient, gql: GraphQLClient, server: Server
+) -> None:
+    answer = await production_client.post("/graphql", json={"query": INTROSPECTION})
+    body = answer.json()
+    assert body.get("data") is None
+    assert "introspection" in body["errors"][0]["message"].lower()
+    page = await production_client.get("/graphql", headers={"accept": "text/html"})
+    assert "graphiql" not in page.text.lower()
+    # Where they are on (development), both answer.
+    assert (await gql(INTROSPECTION))["data"]["__schema"]["queryType"] == {"name": "Query"}
+    served = await gql.http.get(f"{server.url}/graphql", headers={"accept": "text/html"})
+    assert "graphiql" in served.text.lower()
