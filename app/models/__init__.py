@@ -8,13 +8,14 @@ from app.models.routing import RoutingRule
 from app.models.sla import Calendar, ResponseDelay
 from app.models.teams import Membership, Team
 from app.models.tickets import Counter, Ticket, TicketEvent
-from app.models.users import User
+from app.models.users import LoginFailure, User
 
 __all__ = [
     "Calendar",
     "Counter",
     "FeedEvent",
     "Improvement",
+    "LoginFailure",
     "Membership",
     "Message",
     "OutboxMail",

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.models.enums import Language, Role
@@ -11,6 +12,8 @@ class User(Model):
     display_name = fields.CharField(max_length=100)
     role = fields.CharEnumField(Role, max_length=16, default=Role.REQUESTER)
     password_hash = fields.CharField(max_length=255)
+    # In every token; raised when the password changes, so that older tokens stop working.
+    token_version = fields.IntField(default=0)
     is_active = fields.BooleanField(default=True)
     # Validates, prioritises and rejects improvements (admins always may).
     is_validator = fields.BooleanField(default=False)
@@ -21,3 +24,16 @@ class User(Model):
 
     class Meta:
         table = "users"
+
+
+class LoginFailure(Model):
+    """A failed sign-in, by account (the e-mail as typed) and by client address: what the
+    rate limits count."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=300)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_failures"
+        indexes = (Index(fields=("key", "at")),)

@@ -127,9 +127,17 @@ def given(input: object, *names: str) -> dict[str, Any]:
 
 @strawberry.type
 class TicketMutation:
-    @strawberry.mutation
-    async def login(self, input: LoginInput) -> LoginPayload:
-        result, errors = await attempt(auth.login(email=input.email, password=input.password))
+    @strawberry.mutation(
+        description="A token for the Authorization header. Failed attempts are limited per "
+        "account and per client address."
+    )
+    async def login(self, info: Info[Context, Any], input: LoginInput) -> LoginPayload:
+        client = info.context.request.client
+        result, errors = await attempt(
+            auth.login(
+                email=input.email, password=input.password, client=client.host if client else None
+            )
+        )
         if result is None:
             return LoginPayload(user_errors=errors)
         token, user = result

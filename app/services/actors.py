@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.models import Membership, User
 from app.models.enums import Role
-from app.services.auth import user_id_from_token
+from app.services.auth import token_claims
 from app.services.errors import ErrorCode, fail
 
 
@@ -39,9 +39,13 @@ def require_admin(actor: Actor, what: str) -> None:
         raise fail(ErrorCode.FORBIDDEN, f"only admins {what}")
 
 
-async def load_actor(user_id: int) -> Actor | None:
-    """The actor for an active user, read fresh from the database."""
-    user = await User.get_or_none(id=user_id, is_active=True)
+async def load_actor(user_id: int, token_version: int | None = None) -> Actor | None:
+    """The actor for an active user, read fresh from the database; with token_version,
+    only while the user's tokens are of that version (a new password ends older ones)."""
+    query = User.filter(id=user_id, is_active=True)
+    if token_version is not None:
+        query = query.filter(token_version=token_version)
+    user = await query.first()
     if user is None:
         return None
     team_ids = await Membership.filter(user_id=user_id).values_list("team_id", flat=True)
@@ -83,5 +87,5 @@ async def load_actors(user_ids: set[int]) -> dict[int, Actor]:
 
 
 async def actor_from_token(token: str | None) -> Actor | None:
-    user_id = user_id_from_token(token) if token else None
-    return await load_actor(user_id) if user_id is not None else None
+    claims = token_claims(token) if token else None
+    return await load_actor(*claims) if claims is not None else None

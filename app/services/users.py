@@ -107,6 +107,7 @@ async def ensure_user(
             user.display_name, user.role = display_name, role
             if password is not None:
                 user.password_hash = hash_password(password)
+                user.token_version += 1  # the old password's tokens stop working
             await user.save()
         for team in teams:
             await Membership.get_or_create(user_id=user.id, team_id=team.id)
@@ -190,6 +191,7 @@ async def update_user(*, actor: Actor, user_id: int, changes: Mapping[str, Any])
             user.is_validator = changes["validator"]
         if "password" in changes:
             user.password_hash = hash_password(changes["password"])
+            user.token_version += 1  # the old password's tokens stop working
         await user.save()
     return user
 

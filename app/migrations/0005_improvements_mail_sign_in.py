@@ -14,6 +14,16 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='LoginFailure',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(max_length=300)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'login_failures', 'app': 'models', 'indexes': [Index(fields=['key', 'at'])], 'pk_attr': 'id', 'table_description': 'A failed sign-in, by account (the e-mail as typed) and by client address: what the'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='OutboxMail',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -107,5 +117,10 @@ class Migration(migrations.Migration):
             model_name='User',
             name='mails_off',
             field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='User',
+            name='token_version',
+            field=fields.IntField(default=0),
         ),
     ]
