@@ -16,6 +16,7 @@ from tortoise import Tortoise
 
 from app.config import ConfigError, Settings, use_settings
 from app.db import apply_migrations, tortoise_config
+from app.limits import MAX_WS_MESSAGE_BYTES
 from app.models.enums import Role, TeamKind, TicketType
 from app.services.errors import DomainError
 
@@ -61,6 +62,7 @@ def _serve(args: argparse.Namespace) -> None:
         reload=args.reload,
         workers=args.workers,
         proxy_headers=True,
+        ws_max_size=MAX_WS_MESSAGE_BYTES,
     )
 
 

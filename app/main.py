@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.config import Settings, use_settings
 from app.db import apply_migrations, readiness, tortoise_config
 from app.graphql_app import GraphQLApp
+from app.limits import BodySizeLimit
 from app.schema import build_schema, schema
 from app.services.brokers import make_broker
 from app.services.feed import start_feed, stop_feed
@@ -84,12 +85,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
+            Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.allowed_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
-            )
+            ),
         ],
         lifespan=lifespan,
     )

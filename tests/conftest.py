@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.config import ResponseDelay, Settings, use_settings
+from app.limits import MAX_WS_MESSAGE_BYTES
 from app.main import create_app
 from app.models import (
     Calendar,
@@ -117,7 +118,13 @@ async def server(backend: str, mailbox: Mailbox) -> AsyncIterator[Server]:
     EXECUTOR_CACHE.clear()
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        ws_max_size=MAX_WS_MESSAGE_BYTES,  # as `support-desk serve` sets it
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

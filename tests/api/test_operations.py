@@ -3,6 +3,9 @@ secret required, introspection and GraphiQL off)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -10,11 +13,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from app.config import ConfigError, Settings
+from app.limits import MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES
 from app.main import create_app
 from app.services import feed
-from tests.conftest import GraphQLClient, Server
+from tests.api.test_feed import acknowledged
+from tests.conftest import Desk, GraphQLClient, Server
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 PRODUCTION_SECRET = "x" * 40
@@ -114,3 +120,40 @@ async def test_production_serves_no_introspection_and_no_graphiql(
     assert (await gql(INTROSPECTION))["data"]["__schema"]["queryType"] == {"name": "Query"}
     served = await gql.http.get(f"{server.url}/graphql", headers={"accept": "text/html"})
     assert "graphiql" in served.text.lower()
+
+
+async def test_a_body_over_the_limit_is_refused_with_its_size(
+    gql: GraphQLClient, server: Server
+) -> None:
+    huge = '{"query": "{ me { id } }", "variables": {"x": "' + "a" * MAX_BODY_BYTES + '"}}'
+    answer = await gql.raw(huge)
+    assert answer.status_code == 413
+    assert str(MAX_BODY_BYTES) in answer.json()["errors"][0]["message"]
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+        yield b'{"query": "{ me { id } }", "variables": {"x": "'
+        for _ in range(MAX_BODY_BYTES // 65536 + 1):
+            yield b"a" * 65536
+        yield b'"}}'
+
+    streamed = await gql.http.post(
+        f"{server.url}/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    # Under the limit, a long but valid body is served.
+    fine = await gql.raw({"query": "{ me { id } }", "variables": {"x": "a" * 100_000}})
+    assert fine.status_code == 200
+
+
+async def test_a_websocket_message_over_the_limit_closes_the_socket(
+    server: Server, desk: Desk
+) -> None:
+    async with acknowledged(server, desk.admin.token) as ws:
+        query = "subscription { ticketOpened { cursor } }" + " " * MAX_WS_MESSAGE_BYTES
+        message = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(json.dumps(message))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1009  # message too big
