@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from app.models import Ticket, TicketEvent, User
+from app.models import OutboxMail, Ticket, TicketEvent, User
 from app.models.enums import ImprovementKind, Priority, Role, TeamKind, TicketStatus, TicketType
 from app.services import handling, improvements, messages, routing, teams, tickets, users
 from app.services.actors import Actor, load_actor
@@ -92,6 +92,8 @@ async def load_demo() -> list[tuple[str, str]]:
         people[email] = actor
     await _demo_tickets(people)
     await _demo_improvements(people)
+    # The demo's past is not news: only what people do from now on is e-mailed.
+    await OutboxMail.all().delete()
     return [(email, role.value) for email, _, role, _ in DEMO_USERS]
 
 

@@ -148,9 +148,11 @@ async def set_waiting(*, actor: Actor, ticket_id: int, reason: str | None = None
 
 
 async def resume_changes(actor: Actor, ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """WAITING -> PENDING: the wait becomes a pause that pushes the deadlines back.
-    Records the event; the caller saves the returned changes with its own."""
-    changes: dict[str, Any] = {"status": PENDING, "waiting_since": None}
+    """WAITING -> PENDING (OPEN when it has no owner any more, re-routed meanwhile): the
+    wait becomes a pause that pushes the deadlines back. Records the event; the caller
+    saves the returned changes with its own."""
+    to = PENDING if ticket.assignee_id is not None else OPEN  # type: ignore[attr-defined]
+    changes: dict[str, Any] = {"status": to, "waiting_since": None}
     if ticket.waiting_since is not None:
         changes["pauses"] = sla.with_pause(ticket, ticket.waiting_since, now)
         ticket.pauses = changes["pauses"]
@@ -160,7 +162,7 @@ async def resume_changes(actor: Actor, ticket: Ticket, now: datetime) -> dict[st
         team_id=ticket.team_id,  # type: ignore[attr-defined]
         pauses=sla.pauses_of(ticket),
     )
-    await _status_event(ticket, actor, now, PENDING)
+    await _status_event(ticket, actor, now, to)
     return changes
 
 

@@ -119,8 +119,11 @@ def linked_tickets(actor: Actor, improvement_id: int) -> QuerySet[Ticket]:
 # --- changes ------------------------------------------------------------------------------
 
 
-async def _ticket_to_link(actor: Actor, ticket_id: int) -> Ticket:
-    """A submitted ticket the actor handles, not linked to any item yet."""
+async def _ticket_to_link(
+    actor: Actor, ticket_id: int, *, linked_to: int | None = None
+) -> Ticket | None:
+    """A submitted ticket the actor handles, not linked to any item yet; None when it is
+    linked to linked_to already."""
     ticket = await get_visible_ticket(actor, ticket_id=ticket_id)
     if ticket is None:
         raise not_found(field="ticket_id")
@@ -130,11 +133,13 @@ async def _ticket_to_link(actor: Actor, ticket_id: int) -> Ticket:
             "only the ticket's team links it to the list of improvements",
             "ticket_id",
         )
+    if linked_to is not None and ticket.improvement_id == linked_to:  # type: ignore[attr-defined]
+        return None
     if ticket.improvement_id is not None:  # type: ignore[attr-defined]
         raise fail(
             ErrorCode.CONFLICT,
-            f"ticket #{ticket.number} is already linked to an improvement: merge the two "
-            "items if they are the same",
+            f"ticket #{ticket.number} is already linked to another improvement: merge the "
+            "two items if they are the same",
             "ticket_id",
         )
     return ticket
@@ -183,6 +188,7 @@ async def propose_improvement(
         raise DomainError(*problems, *found)
     async with feed.announcing() as news:
         ticket = await _ticket_to_link(actor, ticket_id)
+        assert ticket is not None  # only None when linked_to is given
         now = utc_now()
         improvement = await Improvement.create(
             title=title_text,
@@ -203,7 +209,9 @@ async def link_ticket(*, actor: Actor, ticket_id: int, improvement_id: int) -> I
         improvement = await get_improvement(actor, improvement_id)
         if improvement is None:
             raise not_found("Improvement", "improvement_id")
-        ticket = await _ticket_to_link(actor, ticket_id)
+        ticket = await _ticket_to_link(actor, ticket_id, linked_to=improvement.id)
+        if ticket is None:
+            return improvement  # linked to it already: nothing to do
         if improvement.status is REJECTED:
             raise fail(
                 ErrorCode.INVALID_STATE,

@@ -10,7 +10,7 @@ from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.models import Counter, Message, Team, Ticket, TicketEvent, User
+from app.models import Counter, Membership, Message, Team, Ticket, TicketEvent, User
 from app.models.enums import MessageKind, Priority, TicketEventKind, TicketStatus, TicketType
 from app.services import feed, mail, routing, sla
 from app.services.actors import Actor
@@ -301,6 +301,14 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     return await Ticket.get(id=ticket.id)
 
 
+async def _stays_assigned(ticket: Ticket, team_id: int | None) -> bool:
+    """Whether the ticket's assignee (if any) is a member of the team it moves to."""
+    assignee_id = ticket.assignee_id  # type: ignore[attr-defined]
+    if assignee_id is None:
+        return True
+    return team_id is not None and await Membership.exists(user_id=assignee_id, team_id=team_id)
+
+
 async def _team_name(team_id: int | None) -> str | None:
     team = await Team.get_or_none(id=team_id) if team_id is not None else None
     return team.name if team else None
@@ -340,6 +348,11 @@ async def adjust_ticket(
             diff["priority"] = new_priority
         if not diff:
             return ticket
+        if "team_id" in diff and not await _stays_assigned(ticket, diff["team_id"]):
+            # Its owner is not in the new team: back into that team's queue.
+            diff["assignee_id"] = None
+            if ticket.status == TicketStatus.PENDING:
+                diff["status"] = TicketStatus.OPEN
         # The deadline follows the new priority, and the new team's calendar.
         diff["response_due_at"], diff["response_at_risk_at"] = await sla.deadlines(
             submitted_at=ticket.submitted_at,
@@ -362,6 +375,26 @@ async def adjust_ticket(
             recorded.append(("team", old_team, await _team_name(diff["team_id"])))
         if "priority" in diff:
             recorded.append(("priority", ticket.priority, diff["priority"]))
+        if "assignee_id" in diff:
+            owner = await User.get(id=ticket.assignee_id)  # type: ignore[attr-defined]
+            await record_event(
+                ticket.id,
+                actor,
+                TicketEventKind.ASSIGNED,
+                now,
+                field="assignee",
+                old=owner.display_name,
+            )
+        if "status" in diff:
+            await record_event(
+                ticket.id,
+                actor,
+                TicketEventKind.STATUS_CHANGED,
+                now,
+                field="status",
+                old=ticket.status,
+                new=diff["status"],
+            )
         for field, old, new in recorded:
             await record_event(
                 ticket.id,

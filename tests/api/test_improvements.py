@@ -119,6 +119,8 @@ async def test_merging_keeps_every_link_and_vote(gql: GraphQLClient, desk: Desk)
         "improvement"
     ]
     assert (await link(gql, desk.product, tickets[1], duplicate["id"]))["improvement"]["votes"] == 2
+    again = await link(gql, desk.product, tickets[1], duplicate["id"])  # linked already
+    assert (again["userErrors"], again["improvement"]["votes"]) == ([], 2)
     target = (await propose(gql, desk.product, tickets[2], "Export bookings as CSV"))["improvement"]
 
     refused = await mutate(

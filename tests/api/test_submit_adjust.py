@@ -10,9 +10,10 @@ import pytest
 
 from app.config import ResponseDelay, Settings
 from app.models import Team, Ticket, TicketEvent
-from app.models.enums import DelayCounting, Priority, TicketEventKind, TicketStatus
+from app.models.enums import DelayCounting, Priority, TicketEventKind, TicketStatus, TicketType
 from app.schema.ids import pk_of
-from tests.conftest import Desk, GraphQLClient, Person, Server
+from app.services import handling, tickets
+from tests.conftest import Desk, GraphQLClient, Person, Server, make_ticket
 
 TICKET_FIELDS = """
 fragment TicketFields on Ticket {
@@ -529,3 +530,34 @@ async def test_successive_adjustments_bump_the_version_each_time(
         version += 1
         assert payload["ticket"]["version"] == version, change
         assert (await Ticket.get(id=pk(ticket["id"]))).version == version
+
+
+async def test_re_routing_away_from_the_assignees_team_puts_it_back_in_the_queue(
+    gql: GraphQLClient, desk: Desk
+) -> None:
+    ticket = await make_ticket(desk.alice, type=TicketType.INCIDENT)
+    support, admin = await desk.support.actor(), await desk.admin.actor()
+    await handling.take_ticket(actor=support, ticket_id=ticket.id)
+    moved = await tickets.adjust_ticket(
+        actor=admin, ticket_id=ticket.id, changes={"type": TicketType.FEATURE_REQUEST}
+    )
+    assert (moved.status, moved.assignee_id) == (TicketStatus.OPEN, None)  # type: ignore[attr-defined]
+    # The new team takes it; the old assignee no longer sees it.
+    product = await desk.product.actor()
+    taken = await handling.take_ticket(actor=product, ticket_id=ticket.id)
+    assert taken.assignee_id == desk.product.id  # type: ignore[attr-defined]
+    await handling.set_waiting(actor=product, ticket_id=ticket.id)
+    # Waiting when re-routed again: it stays WAITING, and resumes into the queue.
+    await tickets.adjust_ticket(
+        actor=admin, ticket_id=ticket.id, changes={"type": TicketType.QUESTION}
+    )
+    waiting = await Ticket.get(id=ticket.id)
+    assert (waiting.status, waiting.assignee_id) == (TicketStatus.WAITING, None)  # type: ignore[attr-defined]
+    resumed = await handling.resume_ticket(actor=support, ticket_id=ticket.id)
+    assert resumed.status == TicketStatus.OPEN
+    # A move within the assignee's team keeps the assignee.
+    await handling.take_ticket(actor=support, ticket_id=ticket.id)
+    kept = await tickets.adjust_ticket(
+        actor=admin, ticket_id=ticket.id, changes={"type": TicketType.INCIDENT}
+    )
+    assert (kept.status, kept.assignee_id) == (TicketStatus.PENDING, desk.support.id)  # type: ignore[attr-defined]
