@@ -12,7 +12,13 @@ from app.models.enums import MessageKind, Role, TicketEventKind, TicketStatus
 from app.services import feed, mail, sla
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
-from app.services.tickets import changed_meanwhile, record_event, utc_now
+from app.services.tickets import (
+    changed_meanwhile,
+    record_assignment,
+    record_event,
+    record_status_change,
+    utc_now,
+)
 from app.services.validation import clean_body, clean_reason
 from app.services.visibility import get_visible_ticket, handles
 
@@ -61,42 +67,14 @@ async def _save(news: feed.Announcements, ticket: Ticket, now: datetime, **chang
     news.ticket_changed(ticket.id)
 
 
-async def _status_event(
-    ticket: Ticket, actor: Actor, now: datetime, to: TicketStatus, reason: str | None = None
-) -> None:
-    await record_event(
-        ticket.id,
-        actor,
-        TicketEventKind.STATUS_CHANGED,
-        now,
-        field="status",
-        old=ticket.status,
-        new=to,
-        reason=reason,
-    )
-
-
-async def _assignee_event(ticket: Ticket, actor: Actor, now: datetime, to: User) -> None:
-    old = await User.get_or_none(id=ticket.assignee_id) if ticket.assignee_id else None  # type: ignore[attr-defined]
-    await record_event(
-        ticket.id,
-        actor,
-        TicketEventKind.ASSIGNED,
-        now,
-        field="assignee",
-        old=old.display_name if old else None,
-        new=to.display_name,
-    )
-
-
 async def take_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
     """A handler of the ticket's team makes it theirs: OPEN -> PENDING."""
     async with feed.announcing() as news:
         ticket = await _ticket_for(actor, ticket_id, "taken")
         now = utc_now()
         await _save(news, ticket, now, assignee_id=actor.id, status=PENDING)
-        await _assignee_event(ticket, actor, now, await User.get(id=actor.id))
-        await _status_event(ticket, actor, now, PENDING)
+        await record_assignment(ticket, actor, now, await User.get(id=actor.id))
+        await record_status_change(ticket, actor, now, PENDING)
     return await Ticket.get(id=ticket.id)
 
 
@@ -128,9 +106,9 @@ async def assign_ticket(*, actor: Actor, ticket_id: int, assignee_id: int) -> Ti
         now = utc_now()
         status = PENDING if ticket.status == OPEN else ticket.status
         await _save(news, ticket, now, assignee_id=member.id, status=status)
-        await _assignee_event(ticket, actor, now, member)
+        await record_assignment(ticket, actor, now, member)
         if status != ticket.status:
-            await _status_event(ticket, actor, now, status)
+            await record_status_change(ticket, actor, now, status)
     return await Ticket.get(id=ticket.id)
 
 
@@ -143,7 +121,7 @@ async def set_waiting(*, actor: Actor, ticket_id: int, reason: str | None = None
             raise DomainError(*problems)
         now = utc_now()
         await _save(news, ticket, now, status=WAITING, waiting_since=now)
-        await _status_event(ticket, actor, now, WAITING, reason_text)
+        await record_status_change(ticket, actor, now, WAITING, reason_text)
     return await Ticket.get(id=ticket.id)
 
 
@@ -162,7 +140,7 @@ async def resume_changes(actor: Actor, ticket: Ticket, now: datetime) -> dict[st
         team_id=ticket.team_id,  # type: ignore[attr-defined]
         pauses=sla.pauses_of(ticket),
     )
-    await _status_event(ticket, actor, now, to)
+    await record_status_change(ticket, actor, now, to)
     return changes
 
 
@@ -204,7 +182,7 @@ async def close_ticket(*, actor: Actor, ticket_id: int, resolution: str) -> Tick
             created_at=now,
         )
         await record_event(ticket.id, actor, TicketEventKind.MESSAGE_POSTED, now)
-        await _status_event(ticket, actor, now, CLOSED)
+        await record_status_change(ticket, actor, now, CLOSED)
         if not is_author:
             await mail.reply_posted(ticket, text)
     return await Ticket.get(id=ticket.id)
@@ -228,5 +206,5 @@ async def reopen_ticket(*, actor: Actor, ticket_id: int, reason: str | None = No
                 "id",
             )
         await _save(news, ticket, now, status=OPEN, closed_at=None, resolution=None)
-        await _status_event(ticket, actor, now, OPEN, reason_text)
+        await record_status_change(ticket, actor, now, OPEN, reason_text)
     return await Ticket.get(id=ticket.id)

@@ -69,6 +69,36 @@ async def record_event(
     )
 
 
+async def record_status_change(
+    ticket: Ticket, actor: Actor, at: datetime, to: TicketStatus, reason: str | None = None
+) -> None:
+    await record_event(
+        ticket.id,
+        actor,
+        TicketEventKind.STATUS_CHANGED,
+        at,
+        field="status",
+        old=ticket.status,
+        new=to,
+        reason=reason,
+    )
+
+
+async def record_assignment(ticket: Ticket, actor: Actor, at: datetime, to: User | None) -> None:
+    """From the ticket's assignee (if any) to another one, or to nobody."""
+    assignee_id = ticket.assignee_id  # type: ignore[attr-defined]
+    old = await User.get_or_none(id=assignee_id) if assignee_id else None
+    await record_event(
+        ticket.id,
+        actor,
+        TicketEventKind.ASSIGNED,
+        at,
+        field="assignee",
+        old=old.display_name if old else None,
+        new=to.display_name if to else None,
+    )
+
+
 async def _next_number() -> int:
     # The UPDATE locks the counter row until commit: numbers never repeat.
     await Counter.filter(name="ticket_number").update(value=F("value") + 1)
@@ -376,25 +406,9 @@ async def adjust_ticket(
         if "priority" in diff:
             recorded.append(("priority", ticket.priority, diff["priority"]))
         if "assignee_id" in diff:
-            owner = await User.get(id=ticket.assignee_id)  # type: ignore[attr-defined]
-            await record_event(
-                ticket.id,
-                actor,
-                TicketEventKind.ASSIGNED,
-                now,
-                field="assignee",
-                old=owner.display_name,
-            )
+            await record_assignment(ticket, actor, now, None)
         if "status" in diff:
-            await record_event(
-                ticket.id,
-                actor,
-                TicketEventKind.STATUS_CHANGED,
-                now,
-                field="status",
-                old=ticket.status,
-                new=diff["status"],
-            )
+            await record_status_change(ticket, actor, now, diff["status"])
         for field, old, new in recorded:
             await record_event(
                 ticket.id,
