@@ -13,8 +13,9 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from app.models import Team, Ticket, User
+from app.models import Improvement, Team, Ticket, User
 from app.services.actors import Actor
+from app.services.improvements import get_improvements
 from app.services.teams import teams_by_id
 from app.services.users import get_users
 
@@ -59,6 +60,15 @@ class Loaders:
             known_users={ticket.author_id: ticket.author},  # type: ignore[attr-defined,dict-item]
             known_teams={team.id: team} if team else {},
         )
+
+    @cached_property
+    def improvements(self) -> DataLoader[int, Improvement | None]:
+        """The items tickets ask for, as the viewer may see them."""
+        return DataLoader(self._load_improvements, cache=self.cache)
+
+    async def _load_improvements(self, ids: list[int]) -> list[Improvement | None]:
+        found = await get_improvements(self.actor, ids) if self.actor else {}
+        return [found.get(i) for i in ids]
 
     async def _load_users(self, ids: list[int]) -> list[User | None]:
         found = await get_users(self.actor, ids) if self.actor else {}

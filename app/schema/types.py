@@ -26,7 +26,7 @@ from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.ids import to_global_id
 from app.schema.values import value
-from app.services import improvements, messages, sla, teams, tickets, users
+from app.services import messages, sla, teams, tickets, users
 from app.services.pagination import Window
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ class TicketNode(Node):
 
         if self.improvement_id is None:
             return None
-        item = await improvements.get_improvement(require_actor(info), self.improvement_id)
+        item = await info.context.loaders.improvements.load(self.improvement_id)
         return ImprovementNode.from_model(item) if item else None
 
     @strawberry.field(description="The ticket's history, oldest first.")

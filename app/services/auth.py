@@ -64,12 +64,18 @@ async def login(*, email: str, password: str, client: str | None = None) -> tupl
     if not _encodable(email) or len(email) > 254:
         email = ""  # cannot exist; still costs the same verification below
     keys = [f"account:{email}"] + ([f"address:{client}"] if client else [])
-    await _refuse_when_limited(keys)
-    user = await User.get_or_none(email=email) if email else None
+    limited = await _limited(keys)
+    user = await User.get_or_none(email=email) if email and not limited else None
     stored = user.password_hash if user else _dummy_hash()
+    # The same Argon2 work whatever the outcome, so that timing tells nothing.
     valid = _encodable(password) and await asyncio.to_thread(
         _verify, stored, password[:PASSWORD_MAX]
     )
+    if limited:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise fail(
+            ErrorCode.VALIDATION, f"Too many failed sign-ins: try again in {minutes} minutes"
+        )
     if user is None or not valid or not user.is_active:
         now = datetime.now(UTC)
         await LoginFailure.bulk_create([LoginFailure(key=key, at=now) for key in keys])
@@ -81,17 +87,15 @@ async def login(*, email: str, password: str, client: str | None = None) -> tupl
     return issue_token(user.id, user.token_version), user
 
 
-async def _refuse_when_limited(keys: list[str]) -> None:
+async def _limited(keys: list[str]) -> bool:
+    """Whether any of the keys (account, address) has used up its failures in the window."""
     now = datetime.now(UTC)
     await LoginFailure.filter(at__lt=now - FAILURE_WINDOW).delete()
     for key in keys:
         limit = ACCOUNT_FAILURES if key.startswith("account:") else ADDRESS_FAILURES
         if await LoginFailure.filter(key=key, at__gte=now - FAILURE_WINDOW).count() >= limit:
-            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-            raise fail(
-                ErrorCode.VALIDATION,
-                f"Too many failed sign-ins: try again in {minutes} minutes",
-            )
+            return True
+    return False
 
 
 def issue_token(user_id: int, version: int = 0) -> str:

@@ -57,9 +57,15 @@ async def visible_improvements(actor: Actor) -> QuerySet[Improvement]:
     return Improvement.filter(id__in=Subquery(theirs.values("improvement_id")))
 
 
+async def get_improvements(actor: Actor, improvement_ids: list[int]) -> dict[int, Improvement]:
+    """Of these items, those the actor may see, by id (the tickets of a page at once)."""
+    found = await (await visible_improvements(actor)).filter(id__in=improvement_ids)
+    return {item.id: item for item in found}
+
+
 async def get_improvement(actor: Actor, improvement_id: int) -> Improvement | None:
     """The item if the actor may see it; None when hidden or missing alike."""
-    return await (await visible_improvements(actor)).filter(id=improvement_id).first()
+    return (await get_improvements(actor, [improvement_id])).get(improvement_id)
 
 
 async def list_improvements(
