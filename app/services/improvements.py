@@ -212,10 +212,10 @@ async def propose_improvement(
 async def link_ticket(*, actor: Actor, ticket_id: int, improvement_id: int) -> Improvement:
     """One more ticket asks for an existing item: one more vote."""
     async with feed.announcing() as news:
+        ticket = await _ticket_to_link(actor, ticket_id, linked_to=improvement_id)
         improvement = await get_improvement(actor, improvement_id)
         if improvement is None:
             raise not_found("Improvement", "improvement_id")
-        ticket = await _ticket_to_link(actor, ticket_id, linked_to=improvement.id)
         if ticket is None:
             return improvement  # linked to it already: nothing to do
         if improvement.status is REJECTED:
