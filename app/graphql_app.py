@@ -6,12 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from cross_web import HTTPException, StarletteRequestAdapter
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 
 from app.schema.context import Context, Loaders
@@ -104,7 +109,27 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, with a refusal past the subscription limit that names it."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        limit = self.max_subscriptions_per_connection
+        if self.connection_acknowledged and limit is not None and len(self.operations) >= limit:
+            error = GraphQLError(
+                f"This connection holds {limit} operations, the most one connection may: "
+                "complete one first (MAX_SUBSCRIPTIONS_PER_CONNECTION)",
+                extensions={"code": "BAD_REQUEST"},
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def parse_json(self, data: str | bytes) -> Any:
         """The request body as JSON; a 400 for any body that is not a JSON object or list."""
         try:

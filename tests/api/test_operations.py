@@ -157,3 +157,25 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket(
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 1009  # message too big
+
+
+async def test_subscriptions_past_the_limit_are_refused_naming_it(
+    server: Server, desk: Desk
+) -> None:
+    limit = server.settings.max_subscriptions_per_connection
+    document = "subscription { ticketOpened { cursor } }"
+    async with acknowledged(server, desk.admin.token) as ws:
+        for n in range(limit + 1):
+            message = {"id": str(n), "type": "subscribe", "payload": {"query": document}}
+            await ws.send(json.dumps(message))
+        refused = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert (refused["id"], refused["type"]) == (str(limit), "error"), refused
+        assert f"holds {limit} operations" in refused["payload"][0]["message"]
+        # Completing one makes room again.
+        await ws.send(json.dumps({"id": "0", "type": "complete"}))
+        await asyncio.sleep(0.2)
+        again = {"id": "again", "type": "subscribe", "payload": {"query": document}}
+        await ws.send(json.dumps(again))
+        with contextlib.suppress(TimeoutError):
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+            raise AssertionError(f"expected the subscription to be accepted, got {answer}")
