@@ -20,6 +20,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types import ExecutionResult
 
 from app.schema.context import Context, Loaders
+from app.schema.errors import UNAVAILABLE_MESSAGE, database_unavailable
 from app.services.actors import actor_from_token
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -202,7 +203,12 @@ class GraphQLApp(GraphQL[Context, None]):
             # loaders must not cache across feed events.
             return Context(request=request, response=response, actor=None, loaders=Loaders(None))
         token = bearer_token(request.headers.get("authorization"))
-        actor = await actor_from_token(token) if token else None
+        try:
+            actor = await actor_from_token(token) if token else None
+        except Exception as error:
+            if database_unavailable(error):
+                raise HTTPException(503, UNAVAILABLE_MESSAGE) from None
+            raise
         return Context(request=request, response=response, actor=actor, loaders=Loaders(actor))
 
     async def on_ws_connect(self, context: Context) -> None:

@@ -25,7 +25,13 @@ from strawberry.types import ExecutionContext
 
 from app.schema.admin import AdminMutation, AdminQuery
 from app.schema.context import Context
-from app.schema.errors import is_expected, label_errors
+from app.schema.errors import (
+    UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    database_unavailable,
+    is_expected,
+    label_errors,
+)
 from app.schema.execution import SharedEventExecutor
 from app.schema.handling import HandlingMutation
 from app.schema.improvements import (
@@ -72,7 +78,11 @@ class InternalErrorMask(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        if database_unavailable(error.original_error):
+            masked.message = UNAVAILABLE_MESSAGE
+            masked.extensions = {"code": UNAVAILABLE}
+        else:
+            masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
 
     def _process_result(self, result: object) -> None:

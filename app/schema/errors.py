@@ -6,8 +6,10 @@ import logging
 from collections.abc import Awaitable
 from typing import TypeVar
 
+import asyncpg
 import strawberry
 from graphql import GraphQLError
+from tortoise.exceptions import DBConnectionError
 
 from app.services.errors import DomainError, ErrorCode
 
@@ -57,12 +59,38 @@ def is_expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, GraphQLError | DomainError)
 
 
+# Raised when the database cannot be reached or ends the connection (restarting, failing
+# over): the request may succeed again in a moment.
+DATABASE_GONE = (
+    ConnectionError,
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The database is unavailable: try again in a moment"
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether the error, or one it came from, says the database is out of reach."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, DATABASE_GONE):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 def label_errors(errors: list[GraphQLError]) -> None:
     """Give expected errors a code; log unexpected ones, with their traceback, for operators."""
     for error in errors:
         original = error.original_error
         if isinstance(original, DomainError):
             error.extensions = {"code": original.problems[0].code.value}
+        elif database_unavailable(original):
+            logger.warning("database unavailable in %s: %s", error.path, original)
+            error.extensions = {"code": UNAVAILABLE}
         elif not is_expected(error):
             logger.error("unexpected error in %s", error.path, exc_info=original)
             error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
@@ -71,4 +99,13 @@ def label_errors(errors: list[GraphQLError]) -> None:
             error.extensions = {**(error.extensions or {}), "code": "BAD_REQUEST"}
 
 
-__all__ = ["UserError", "UserErrorCode", "attempt", "is_expected", "label_errors"]
+__all__ = [
+    "UNAVAILABLE",
+    "UNAVAILABLE_MESSAGE",
+    "UserError",
+    "UserErrorCode",
+    "attempt",
+    "database_unavailable",
+    "is_expected",
+    "label_errors",
+]

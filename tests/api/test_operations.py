@@ -11,14 +11,17 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
+from tortoise.exceptions import DBConnectionError, OperationalError
 from websockets.exceptions import ConnectionClosed
 
+from app import graphql_app
 from app.config import ConfigError, Settings
 from app.limits import MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES
 from app.main import create_app
-from app.services import feed
+from app.services import feed, tickets
 from tests.api.test_feed import acknowledged
 from tests.conftest import Desk, GraphQLClient, Server
 
@@ -179,3 +182,43 @@ async def test_subscriptions_past_the_limit_are_refused_naming_it(
         with contextlib.suppress(TimeoutError):
             answer = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
             raise AssertionError(f"expected the subscription to be accepted, got {answer}")
+
+
+async def test_a_database_outage_is_told_as_such_not_as_a_crash(
+    gql: GraphQLClient, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def gone(*args: object, **kwargs: object) -> None:
+        try:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+        except asyncpg.exceptions.ConnectionDoesNotExistError as error:
+            raise OperationalError(error) from error
+
+    monkeypatch.setattr(tickets, "get_visible_ticket", gone)
+    body = await gql("{ ticket(number: 1) { id } }", token=desk.admin.token)
+    [error] = body["errors"]
+    assert error["message"] == "The database is unavailable: try again in a moment"
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    check = await gql("{ ticket(number: 1) { id } __typename }", token=desk.admin.token)
+    assert "connection was closed" not in json.dumps(check)
+
+    # Any other failure is still an internal error, told as nothing more.
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tickets, "get_visible_ticket", broken)
+    body = await gql("{ ticket(number: 1) { id } }", token=desk.admin.token)
+    assert body["errors"][0]["message"] == "Internal error"
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+
+
+async def test_a_database_outage_while_signing_the_request_in_answers_503(
+    gql: GraphQLClient, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def gone(*args: object, **kwargs: object) -> None:
+        raise DBConnectionError("could not connect")
+
+    monkeypatch.setattr(graphql_app, "actor_from_token", gone)
+    response = await gql.raw({"query": "{ me { id } }"}, token=desk.admin.token)
+    assert response.status_code == 503
+    assert "The database is unavailable" in response.text
+    assert "could not connect" not in response.text
