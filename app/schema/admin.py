@@ -13,22 +13,15 @@ from app.models import RoutingRule
 from app.models.enums import DelayCounting, Priority, TeamKind, TicketType
 from app.schema.context import Context, require_actor
 from app.schema.errors import UserError, attempt
-from app.schema.ids import pk_of
-from app.schema.mutations import given
+from app.schema.mutations import given, input_pk
 from app.schema.types import CalendarNode, TeamNode
 from app.schema.values import value
 from app.services import calendars, routing, sla, teams
-from app.services.errors import not_found
 
 
 def _pk(global_id: str | None, type_name: str, field: str) -> int | None:
     """The key behind an id argument; NOT_FOUND on that field for a foreign or tampered id."""
-    if global_id is None:
-        return None
-    pk = pk_of(global_id, type_name)
-    if pk is None:
-        raise not_found(type_name, field)
-    return pk
+    return None if global_id is None else input_pk(global_id, type_name, field)
 
 
 @strawberry.type(name="RoutingRule")

@@ -13,12 +13,11 @@ from app.models.enums import ImprovementKind, ImprovementStatus, Priority
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.errors import UserError, attempt
-from app.schema.ids import pk_of, to_global_id
-from app.schema.mutations import ticket_pk
+from app.schema.ids import to_global_id
+from app.schema.mutations import input_pk, ticket_pk
 from app.schema.types import Node, TicketNode, UserNode
 from app.schema.values import value
 from app.services import improvements, releases
-from app.services.errors import not_found
 from app.services.pagination import Column, Window, cursor_of, fetch_page
 
 strawberry.enum(ImprovementKind)
@@ -143,13 +142,6 @@ class ReleaseNode(Node):
 class ImprovementFilter:
     status: list[ImprovementStatus] | None = strawberry.UNSET
     kind: list[ImprovementKind] | None = strawberry.UNSET
-
-
-def _pk(global_id: str, type_name: str, field: str) -> int:
-    pk = pk_of(global_id, type_name)
-    if pk is None:
-        raise not_found(type_name, field)
-    return pk
 
 
 @strawberry.type
@@ -353,7 +345,7 @@ class ImprovementMutation:
             return await improvements.link_ticket(
                 actor=actor,
                 ticket_id=ticket_pk(input.ticket_id, "ticket_id"),
-                improvement_id=_pk(input.improvement_id, "Improvement", "improvement_id"),
+                improvement_id=input_pk(input.improvement_id, "Improvement", "improvement_id"),
             )
 
         improvement, errors = await _improvement(run())
@@ -371,8 +363,8 @@ class ImprovementMutation:
         async def run() -> Improvement:
             return await improvements.merge_improvements(
                 actor=actor,
-                source_id=_pk(input.source_id, "Improvement", "source_id"),
-                target_id=_pk(input.target_id, "Improvement", "target_id"),
+                source_id=input_pk(input.source_id, "Improvement", "source_id"),
+                target_id=input_pk(input.target_id, "Improvement", "target_id"),
             )
 
         improvement, errors = await _improvement(run())
@@ -387,7 +379,7 @@ class ImprovementMutation:
         async def run() -> Improvement:
             return await improvements.validate_improvement(
                 actor=actor,
-                improvement_id=_pk(input.id, "Improvement", "id"),
+                improvement_id=input_pk(input.id, "Improvement", "id"),
                 priority=input.priority,
             )
 
@@ -403,7 +395,7 @@ class ImprovementMutation:
         async def run() -> Improvement:
             return await improvements.reject_improvement(
                 actor=actor,
-                improvement_id=_pk(input.id, "Improvement", "id"),
+                improvement_id=input_pk(input.id, "Improvement", "id"),
                 reason=value(input.reason),
             )
 
@@ -433,8 +425,8 @@ class ImprovementMutation:
         async def run() -> Improvement:
             return await releases.plan_improvement(
                 actor=actor,
-                improvement_id=_pk(input.improvement_id, "Improvement", "improvement_id"),
-                release_id=_pk(input.release_id, "Release", "release_id"),
+                improvement_id=input_pk(input.improvement_id, "Improvement", "improvement_id"),
+                release_id=input_pk(input.release_id, "Release", "release_id"),
             )
 
         improvement, errors = await _improvement(run())
@@ -450,7 +442,7 @@ class ImprovementMutation:
 
         async def run() -> Release:
             return await releases.publish_release(
-                actor=actor, release_id=_pk(input.id, "Release", "id")
+                actor=actor, release_id=input_pk(input.id, "Release", "id")
             )
 
         release, errors = await _release(run())

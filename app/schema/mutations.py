@@ -113,11 +113,17 @@ class DeleteDraftPayload:
     user_errors: list[UserError]
 
 
-def ticket_pk(global_id: str, field: str = "id") -> int:
-    pk = pk_of(global_id, "Ticket")
+def input_pk(global_id: str, type_name: str, field: str = "id") -> int:
+    """The key behind an id in a mutation's input; NOT_FOUND on that field for an id of
+    another type or a tampered one, as for a hidden object."""
+    pk = pk_of(global_id, type_name)
     if pk is None:
-        raise not_found(field=field)
+        raise not_found(type_name, field)
     return pk
+
+
+def ticket_pk(global_id: str, field: str = "id") -> int:
+    return input_pk(global_id, "Ticket", field)
 
 
 def given(input: object, *names: str) -> dict[str, Any]:

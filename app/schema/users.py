@@ -11,12 +11,10 @@ from app.models.enums import Language, MailKind, Role
 from app.schema.connections import Connection, Edge, connection
 from app.schema.context import Context, require_actor
 from app.schema.errors import UserError, attempt
-from app.schema.ids import pk_of
-from app.schema.mutations import given
+from app.schema.mutations import given, input_pk
 from app.schema.types import UserNode
 from app.schema.values import value
 from app.services import users
-from app.services.errors import not_found
 from app.services.pagination import Window
 
 
@@ -127,9 +125,7 @@ class UserMutation:
         actor = require_actor(info)
 
         async def run() -> Any:
-            pk = pk_of(input.id, "User")
-            if pk is None:
-                raise not_found("User")
+            pk = input_pk(input.id, "User")
             changes = given(input, "display_name", "role", "active", "password", "validator")
             return await users.update_user(actor=actor, user_id=pk, changes=changes)
 

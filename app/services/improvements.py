@@ -3,7 +3,7 @@ linked to them, validated and prioritised by the validators, planned into releas
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.expressions import F, Subquery
 from tortoise.queryset import QuerySet
@@ -15,7 +15,7 @@ from app.services import feed
 from app.services.actors import Actor
 from app.services.errors import DomainError, ErrorCode, fail, not_found
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page
-from app.services.tickets import record_event
+from app.services.tickets import record_event, utc_now
 from app.services.validation import clean_description, clean_reason, clean_title
 from app.services.visibility import get_visible_ticket, handles, visible_tickets
 
@@ -33,10 +33,6 @@ PROPOSED, VALIDATED, PLANNED, RELEASED, REJECTED = (
     ImprovementStatus.RELEASED,
     ImprovementStatus.REJECTED,
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def sees_every_item(actor: Actor) -> bool:

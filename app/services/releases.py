@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -17,6 +17,7 @@ from app.services.actors import Actor, require_admin
 from app.services.errors import ErrorCode, fail, not_found
 from app.services.improvements import IMPROVEMENT_COLUMNS, sees_every_item, visible_improvements
 from app.services.pagination import Column, Page, Window, cursor_of, fetch_page, order
+from app.services.tickets import utc_now
 
 # Semantic Versioning 2.0.0, as semver.org gives it.
 SEMVER = re.compile(
@@ -27,10 +28,6 @@ SEMVER = re.compile(
 VERSION_MAX = 100
 # Newest first.
 RELEASE_COLUMNS = (Column("id"),)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def visible_releases(actor: Actor) -> QuerySet[Release]:
