@@ -63,6 +63,7 @@ def _serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         proxy_headers=True,
         ws_max_size=MAX_WS_MESSAGE_BYTES,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
 
 

@@ -94,6 +94,9 @@ class Settings:
     feed_retention: timedelta = timedelta(days=30)
     feed_queue_size: int = 1_000
     max_subscriptions_per_connection: int = 20
+    # permessage-deflate costs each websocket about 40 KiB and each frame a compression,
+    # for feed messages of a few hundred bytes: off unless asked for.
+    ws_per_message_deflate: bool = False
     # production: a set secret is required, introspection and GraphiQL default to off.
     environment: str = "development"
     introspection: bool = True
@@ -144,6 +147,9 @@ class Settings:
             environment=environment,
             introspection=parse_switch("INTROSPECTION", env.get("INTROSPECTION"), not production),
             graphiql=parse_switch("GRAPHIQL", env.get("GRAPHIQL"), not production),
+            ws_per_message_deflate=parse_switch(
+                "WS_PER_MESSAGE_DEFLATE", env.get("WS_PER_MESSAGE_DEFLATE"), False
+            ),
             secret_key=secret_key or _local_secret(database_url),
             token_lifetime=parse_duration("TOKEN_LIFETIME", env.get("TOKEN_LIFETIME", "12h")),
             allowed_origins=origins,

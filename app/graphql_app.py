@@ -15,12 +15,14 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 
 from app.schema.context import Context, Loaders
 from app.schema.errors import UNAVAILABLE_MESSAGE, database_unavailable
+from app.schema.execution import running_ws_operation
 from app.services.actors import actor_from_token
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -111,7 +113,12 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with a refusal past the subscription limit that names it."""
+    """graphql-transport-ws, with a refusal past the subscription limit that names it, and
+    shared feed results sent as ready-made frames (app/schema/execution.py)."""
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        running_ws_operation(operation, self)
+        await super().run_operation(operation)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection

@@ -7,13 +7,22 @@ resolvers listed in SAME_FOR_EVERY_VIEWER gives every subscriber the same result
 subscriber to execute it shares it with the others that run the same document with the same
 variables. Any other selection is executed per subscriber, as before. Whether a subscriber
 receives the event at all is decided beforehand, per subscriber (app/services/feed.py).
+
+A shared result is also encoded once: `shared_payload` gives its JSON text, which
+`send_next_frame` sends to the subscriber as a graphql-transport-ws `next` message straight
+from the subscription's resolver, below Strawberry's per-result pipeline (error handling,
+extension hooks, encoding). That pipeline costs about twice the rest of a delivery: with
+thousands of subscribers it is what bounds the delay. Results with errors, and selections
+that are not shared, still take the ordinary way, which masks errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Hashable
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     ExecutionResult,
@@ -24,13 +33,22 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_named_type,
     print_ast,
 )
 from graphql.pyutils import AwaitableOrValue
+from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+if TYPE_CHECKING:
+    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+        BaseGraphQLTransportWSHandler,
+        Operation,
+    )
 
 # (type, field) of resolvers whose result does not depend on the viewer.
 SAME_FOR_EVERY_VIEWER = {
@@ -45,6 +63,13 @@ Results = dict[Hashable, "asyncio.Future[ExecutionResult]"]
 _UNKNOWN = object()
 MAX_DOCUMENTS = 1000
 _documents: dict[int, tuple[OperationDefinitionNode, str | None]] = {}
+# Each graphql-transport-ws operation runs in an asyncio task of its own, and so does each
+# HTTP request: these name the subscription that the current task executes.
+_subscription: ContextVar[SharedEventExecutor | None] = ContextVar("subscription", default=None)
+# The graphql-transport-ws operation of this task, its handler and its `next` frames' start.
+_ws_operation: ContextVar[
+    tuple[Operation[Any, Any], BaseGraphQLTransportWSHandler[Any, Any], str]
+] = ContextVar("ws_operation")
 
 
 def same_for_every_viewer(
@@ -96,10 +121,18 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._share_key: Hashable = _UNKNOWN
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            _subscription.set(self)
 
-    def build_per_event_executor(self, payload: Any) -> StrawberryGraphQLCoreExecutionContext:
+    @property
+    def share_key(self) -> Hashable | None:
+        """What every subscriber sharing this subscription's results has in common."""
         if self._share_key is _UNKNOWN:  # once per subscription
             self._share_key = self._key_when_shareable()
+        return self._share_key
+
+    def build_per_event_executor(self, payload: Any) -> StrawberryGraphQLCoreExecutionContext:
+        self._share_key = self.share_key
         executor = super().build_per_event_executor(payload)
         # graphql-core's copy shares this memo with the subscription, keyed by lists made
         # anew for each event: it would keep about 4 KB per subscriber and event, forever.
@@ -164,3 +197,52 @@ def _copy(result: ExecutionResult) -> ExecutionResult:
 
 async def _copy_when_done(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult:
     return _copy(await asyncio.shield(shared))
+
+
+async def shared_payload(event: Any) -> str | None:
+    """The `next` payload of the current subscription for this event, as JSON text made
+    once for all the subscribers that share it; None when this subscription's results are
+    not shared or this one has errors. The event carries `shared_results` (results) and
+    `shared_payloads` (their texts, being made or made)."""
+    executor = _subscription.get()
+    key = executor.share_key if executor is not None else None
+    if executor is None or key is None:
+        return None
+    payloads: dict[Hashable, asyncio.Future[str | None]] = event.shared_payloads
+    made = payloads.get(key)
+    if made is None:
+        # A task of its own, as for shared results: the subscribers woken by the same
+        # event wait for it, and cancelling the first must not cancel it for the others.
+        made = payloads[key] = asyncio.ensure_future(_encoded(executor, event))
+    if made.done() and not made.cancelled() and made.exception() is None:
+        return made.result()
+    return await asyncio.shield(made)
+
+
+async def _encoded(executor: SharedEventExecutor, event: Any) -> str | None:
+    outcome = executor.build_per_event_executor(event).execute_operation(False)
+    result = await outcome if executor.is_awaitable(outcome) else outcome
+    return None if result.errors else json.dumps({"data": result.data})
+
+
+def running_ws_operation(
+    operation: Operation[Any, Any], handler: BaseGraphQLTransportWSHandler[Any, Any]
+) -> None:
+    """Called by the websocket handler at the start of each operation's task."""
+    prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
+    _ws_operation.set((operation, handler, prefix))
+
+
+async def send_next_frame(payload: str) -> bool:
+    """Send a `next` message with this payload for the current graphql-transport-ws
+    operation, as Strawberry would; False when the current task runs no such operation."""
+    current = _ws_operation.get(None)
+    if current is None:
+        return False
+    operation, handler, prefix = current
+    if not operation.completed:
+        try:
+            await handler.websocket.ws.send_text(f"{prefix}{payload}}}")  # type: ignore[attr-defined]
+        except WebSocketDisconnect as error:  # as Strawberry's own sending reports it
+            raise WebSocketDisconnected from error
+    return True

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from app.models import Ticket
 from app.models.enums import Priority, TicketType
 from app.schema.context import Context, Loaders, require_actor
+from app.schema.execution import send_next_frame, shared_payload
 from app.schema.improvements import ReleaseNode
 from app.schema.mutations import ticket_pk
 from app.schema.queries import id_argument
@@ -37,8 +38,10 @@ class TicketOpenedEvent:
         description="Opaque position in the feed; pass it back as `after` to resume without gaps."
     )
     ticket: TicketNode
-    # Results of this event shared between subscribers (app/schema/execution.py).
+    # Results of this event shared between subscribers, and their JSON texts
+    # (app/schema/execution.py).
     shared_results: strawberry.Private[dict[Hashable, Any]]
+    shared_payloads: strawberry.Private[dict[Hashable, Any]]
 
 
 def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
@@ -51,6 +54,7 @@ def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
         cursor=encode_cursor("feed", [delivery.position]),
         ticket=TicketNode.from_model(delivery.ticket),
         shared_results={},
+        shared_payloads={},
     )
     delivery.shared[TicketOpenedEvent] = event
     return event
@@ -99,8 +103,12 @@ class Subscription:
         stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
         try:
             async for delivery in stream:
+                event = opened_event(delivery)
                 as_viewer_now(info, delivery.viewer, delivery.ticket)
-                yield opened_event(delivery)
+                payload = await shared_payload(event)
+                if payload is not None and await send_next_frame(payload):
+                    continue
+                yield event
         except feed.StreamEnded as error:
             raise stream_ended(error) from None
 
