@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from app.models import Membership, RoutingRule, Team, User
 from app.models.enums import Role, TicketType
-from app.schema import schema
+from app.schema import schema, subscriptions
 from app.schema.execution import same_for_every_viewer
 from app.schema.ids import pk_of, to_global_id
 from app.services import feed, handling, messages, tickets
@@ -1081,6 +1081,73 @@ async def test_subscribers_of_a_viewer_independent_selection_share_one_execution
         assert all(event == received[0] for event in received), received
         assert executions == ["Shared"]
         await quiet(*subs)
+
+
+@pytest.fixture
+def frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The payloads sent as ready-made frames, below Strawberry's per-result pipeline."""
+    sent: list[str] = []
+    send = subscriptions.send_next_frame
+
+    async def counted(payload: str) -> bool:
+        sent.append(payload)
+        return await send(payload)
+
+    monkeypatch.setattr(subscriptions, "send_next_frame", counted)
+    return sent
+
+
+async def test_a_shared_result_reaches_each_subscriber_as_the_message_strawberry_would_send(
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str], executions: list[str]
+) -> None:
+    """One execution and one encoding for every subscriber; each message is the protocol's
+    `next` with the subscriber's own operation id (one that JSON must escape here)."""
+    op_id = 'feed "1" \\ é'
+    async with (
+        acknowledged(server, desk.support.token) as ws,
+        subscribe(server, desk.admin.token, SHARED) as admin,
+    ):
+        listening = feed.subscriber_count()
+        await send_subscribe(ws, SHARED, op_id=op_id)
+        await listening_beyond(listening)
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        message = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        [for_admin] = await receive(admin, 1)
+        data = {"ticketOpened": for_admin}
+        assert message == {"id": op_id, "type": "next", "payload": {"data": data}}
+        assert for_admin["ticket"]["number"] == incident["number"]
+        assert executions == ["Shared"]
+        assert len(frames) == 2
+        assert frames[0] == frames[1]
+
+
+async def test_a_viewer_dependent_result_takes_the_ordinary_way(
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str]
+) -> None:
+    async with subscribe(server, desk.support.token, AUTHOR_TEAMS) as support:
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        [event] = await receive(support, 1)
+        assert event["ticket"]["number"] == incident["number"]
+        assert frames == []
+
+
+async def test_no_frame_follows_the_completion_of_a_shared_subscription(
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str]
+) -> None:
+    async with acknowledged(server, desk.support.token) as ws:
+        listening = feed.subscriber_count()
+        await send_subscribe(ws, SHARED)
+        await listening_beyond(listening)
+        await open_ticket(gql, desk.alice, "INCIDENT")
+        assert json.loads(await asyncio.wait_for(ws.recv(), 3))["type"] == "next"
+        await ws.send(json.dumps({"id": "1", "type": "complete"}))
+        for _ in range(150):
+            if feed.subscriber_count() == listening:
+                break
+            await asyncio.sleep(0.02)
+        await open_ticket(gql, desk.alice, "INCIDENT")
+        await ping_pong(ws)  # the next message after the completion is the pong
+        assert len(frames) == 1
 
 
 async def test_subscribers_of_a_viewer_dependent_selection_get_their_own_results(
