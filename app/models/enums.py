@@ -56,6 +56,8 @@ class FeedEventKind(StrEnum):
     OPENED = "OPENED"
     # Any later change of a submitted ticket: for ticketUpdated only.
     CHANGED = "CHANGED"
+    # Re-routed to another team: for ticketOpened, to those who could not see it before.
+    ROUTED = "ROUTED"
     # A release was published: for releasePublished.
     PUBLISHED = "PUBLISHED"
 

@@ -21,6 +21,10 @@ class FeedEvent(Model):
     kind = fields.CharEnumField(FeedEventKind, max_length=16, default=FeedEventKind.OPENED)
     # The change is an internal note: only those who see notes hear of it.
     internal = fields.BooleanField(default=False)
+    # OPENED and ROUTED: the ticket's team then (its current team may have changed since),
+    # and for ROUTED the team it left: whoever saw it there knew of it already.
+    team_id = fields.IntField(null=True)
+    team_before_id = fields.IntField(null=True)
     created_at = fields.DatetimeField(db_index=True)
 
     class Meta:

@@ -81,8 +81,9 @@ def as_viewer_now(info: Info[Context, Any], viewer: Actor, ticket: Ticket | None
 class Subscription:
     @strawberry.subscription(
         description="Tickets as they are opened (submitted), in submission order, each only to "
-        "subscribers allowed to see it. With `after`, first replays every event after that "
-        "cursor, then continues live, with no gap and no duplicate."
+        "subscribers allowed to see it; a ticket re-routed to another team comes again, then, "
+        "to those of that team who could not see it before. With `after`, first replays every "
+        "event after that cursor, then continues live, with no gap and no duplicate."
     )
     async def ticket_opened(
         self,

@@ -148,11 +148,7 @@ class Subscriber:
             return
         ticket: Ticket = event.ticket  # type: ignore[assignment]
         if self.ticket_id is None:
-            wanted = (
-                event.kind is FeedEventKind.OPENED
-                and can_see(viewer, ticket)
-                and self.flt.matches(ticket)
-            )
+            wanted = opens_for(viewer, event) and self.flt.matches(ticket)
         elif ticket.id != self.ticket_id:
             wanted = False
         elif not can_see(viewer, ticket):  # re-routed away, or the viewer left the team
@@ -175,6 +171,27 @@ class Subscriber:
     def _close(self) -> None:
         self.closed = True
         self.queue.put_nowait(None)
+
+
+# The events of the feed of opened tickets (ticketOpened).
+OPENING = (FeedEventKind.OPENED, FeedEventKind.ROUTED)
+
+
+def opens_for(viewer: Actor, event: FeedEvent) -> bool:
+    """Whether the event brings its ticket into the viewer's feed of opened tickets: its
+    submission, or its re-routing to a team of theirs when they could not see it before.
+    Judged with the teams the event recorded, so that a replay gives what live delivery
+    gave, and only while the viewer may still see the ticket."""
+    ticket: Ticket = event.ticket  # type: ignore[assignment]
+    if event.kind not in OPENING or not can_see(viewer, ticket):
+        return False
+
+    def sees_it_in(team_id: int | None) -> bool:  # can_see, for a submitted ticket
+        return ticket.author_id == viewer.id or handles(viewer, team_id)  # type: ignore[attr-defined]
+
+    if not sees_it_in(event.team_id):
+        return False
+    return event.kind is FeedEventKind.OPENED or not sees_it_in(event.team_before_id)
 
 
 class FeedHub:
@@ -257,8 +274,13 @@ class FeedHub:
     def _concerned(self, event: FeedEvent) -> list[Subscriber]:
         if event.kind is FeedEventKind.PUBLISHED:
             return [s for s in self._release_subscribers if not s.closed]
-        watchers = self._watchers.get(event.ticket_id, ())  # type: ignore[attr-defined]
-        opened = self._subscribers if event.kind is FeedEventKind.OPENED else ()
+        # A re-routing also writes a CHANGED event: the ticket's watchers hear of that one.
+        watchers = (
+            self._watchers.get(event.ticket_id, ())  # type: ignore[attr-defined]
+            if event.kind is not FeedEventKind.ROUTED
+            else ()
+        )
+        opened = self._subscribers if event.kind in OPENING else ()
         return [s for group in (opened, watchers) for s in group if not s.closed]
 
     async def deliver_new_events(self) -> None:
@@ -289,11 +311,11 @@ async def _head() -> int:
 
 
 async def _events_after(
-    position: int, limit: int, kind: FeedEventKind | None = None
+    position: int, limit: int, kinds: tuple[FeedEventKind, ...] = ()
 ) -> list[FeedEvent]:
     query = FeedEvent.filter(position__gt=position).order_by("position").limit(limit)
-    if kind is not None:
-        query = query.filter(kind=kind)
+    if kinds:
+        query = query.filter(kind__in=kinds)
     # Every subscriber shows the author and team: loaded here once, not once per subscriber.
     return await query.select_related("ticket", "ticket__author", "ticket__team", "release")
 
@@ -303,6 +325,8 @@ class PendingEvent(NamedTuple):
     ticket_id: int | None = None
     release_id: int | None = None
     internal: bool = False
+    team_id: int | None = None
+    team_before_id: int | None = None
 
 
 @dataclass
@@ -312,12 +336,22 @@ class Announcements:
     connection: BaseDBAsyncClient
     events: list[PendingEvent] = field(default_factory=list)
 
-    def ticket_opened(self, ticket_id: int) -> None:
-        self.events.append(PendingEvent(FeedEventKind.OPENED, ticket_id=ticket_id))
+    def ticket_opened(self, ticket_id: int, *, team_id: int | None) -> None:
+        self.events.append(PendingEvent(FeedEventKind.OPENED, ticket_id, team_id=team_id))
 
     def ticket_changed(self, ticket_id: int, *, internal: bool = False) -> None:
         """A change of a submitted ticket; internal when only note readers may hear of it."""
         self.events.append(PendingEvent(FeedEventKind.CHANGED, ticket_id, internal=internal))
+
+    def ticket_routed(
+        self, ticket_id: int, *, team_id: int | None, team_before_id: int | None
+    ) -> None:
+        """A submitted ticket now belongs to another team, whose handlers may be new to it."""
+        self.events.append(
+            PendingEvent(
+                FeedEventKind.ROUTED, ticket_id, team_id=team_id, team_before_id=team_before_id
+            )
+        )
 
     def release_published(self, release_id: int) -> None:
         self.events.append(PendingEvent(FeedEventKind.PUBLISHED, release_id=release_id))
@@ -358,6 +392,8 @@ async def _record(connection: BaseDBAsyncClient, events: list[PendingEvent]) -> 
             ticket_id=event.ticket_id,
             release_id=event.release_id,
             internal=event.internal,
+            team_id=event.team_id,
+            team_before_id=event.team_before_id,
             created_at=now,
             using_db=connection,
         )
@@ -385,12 +421,12 @@ async def _check_resume_point(after: int, retention: timedelta) -> None:
 
 
 async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[Delivery]:
-    while events := await _events_after(after, BATCH, FeedEventKind.OPENED):
+    while events := await _events_after(after, BATCH, OPENING):
         viewer = await load_actor(user_id)
         if viewer is None:
             raise ViewerSignedOut
         for event in events:
-            if can_see(viewer, event.ticket) and flt.matches(event.ticket):
+            if opens_for(viewer, event) and flt.matches(event.ticket):
                 yield Delivery(event.position, event.ticket, viewer, {})
         after = events[-1].position
 

@@ -326,7 +326,7 @@ async def submit_ticket(*, actor: Actor, ticket_id: int) -> Ticket:
                 body=ticket.description,
                 created_at=now,
             )
-        news.ticket_opened(ticket.id)
+        news.ticket_opened(ticket.id, team_id=team_id)
         await mail.ticket_opened(await Ticket.get(id=ticket.id), await User.get(id=actor.id))
     return await Ticket.get(id=ticket.id)
 
@@ -397,6 +397,12 @@ async def adjust_ticket(
         if not updated:
             raise changed_meanwhile(ticket)
         news.ticket_changed(ticket.id)
+        if "team_id" in diff:
+            news.ticket_routed(
+                ticket.id,
+                team_id=diff["team_id"],
+                team_before_id=ticket.team_id,  # type: ignore[attr-defined]
+            )
         recorded: list[tuple[str, object, object]] = []
         if "type" in diff:
             recorded.append(("type", ticket.type, diff["type"]))

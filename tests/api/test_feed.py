@@ -28,7 +28,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from app.models import Membership, RoutingRule, Team, User
-from app.models.enums import Role, TicketType
+from app.models.enums import Priority, Role, TicketType
 from app.schema import schema, subscriptions
 from app.schema.execution import same_for_every_viewer
 from app.schema.ids import pk_of, to_global_id
@@ -926,6 +926,74 @@ async def test_websocket_from_the_allowed_origin_is_accepted(
         await listening_beyond(listening)
         incident = await open_ticket(gql, desk.alice, "INCIDENT")
         assert await numbers(Subscription(ws), 1) == [incident["number"]]
+
+
+# --- re-routing: a ticket that moves to another team comes to that team's handlers ----------
+
+
+async def test_a_re_routed_ticket_reaches_the_handlers_it_is_new_to_and_nobody_else(
+    gql: GraphQLClient, desk: Desk, server: Server, make_person: MakePerson
+) -> None:
+    in_both = await make_person(Role.HANDLER, ["Support", "Product"])
+    async with (
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.product.token, OPENED) as product,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        subscribe(server, in_both.token, OPENED) as both,
+        subscribe(server, desk.alice.token, OPENED) as alice,
+    ):
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        for sub in (support, admin, both, alice):
+            assert await numbers(sub, 1) == [incident["number"]]
+        await tickets.adjust_ticket(
+            actor=await desk.admin.actor(),
+            ticket_id=pk_of(incident["id"], "Ticket"),
+            changes={"type": TicketType.FEATURE_REQUEST},
+        )
+        [moved] = await receive(product, 1)
+        assert moved["ticket"]["number"] == incident["number"]
+        assert moved["ticket"]["type"] == "FEATURE_REQUEST"
+        assert moved["ticket"]["team"] == {"name": "Product"}
+        # The admin, a handler of both teams and the author saw it already; Support lost it.
+        await quiet(support, product, admin, both, alice)
+
+
+async def test_a_ticket_re_routed_before_the_feed_read_it_comes_once_to_each(
+    desk: Desk, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each event is judged with the team it recorded, not the ticket's team when the feed
+    reads it: the submission is Support's news, the re-routing Product's."""
+    async with (
+        subscribe(server, desk.support.token, OPENED) as support,
+        subscribe(server, desk.product.token, OPENED) as product,
+        subscribe(server, desk.admin.token, OPENED) as admin,
+        feed_held(monkeypatch) as release,
+    ):
+        ticket = await make_ticket(desk.alice, "Really a feature request")
+        await tickets.adjust_ticket(
+            actor=await desk.admin.actor(),
+            ticket_id=ticket.id,
+            changes={"type": TicketType.FEATURE_REQUEST},
+        )
+        release.set()
+        assert await numbers(product, 1) == [ticket.number]
+        assert await numbers(admin, 1) == [ticket.number]
+        # Support's handlers may no longer see it: its submission is not shown to them.
+        await quiet(support, product, admin)
+
+
+async def test_a_re_prioritised_ticket_is_not_opened_again(
+    gql: GraphQLClient, desk: Desk, server: Server
+) -> None:
+    async with subscribe(server, desk.support.token, OPENED) as support:
+        incident = await open_ticket(gql, desk.alice, "INCIDENT")
+        assert await numbers(support, 1) == [incident["number"]]
+        await tickets.adjust_ticket(
+            actor=await desk.admin.actor(),
+            ticket_id=pk_of(incident["id"], "Ticket"),
+            changes={"priority": Priority.P1},
+        )
+        await quiet(support)
 
 
 # --- one execution of an event shared between subscribers (app/schema/execution.py) ----------

@@ -3,6 +3,8 @@
 import asyncio
 import json
 
+from app.models.enums import TicketType
+from app.services import tickets
 from app.services.pagination import encode_cursor
 from tests.conftest import Desk, Server, make_ticket, open_socket, subscribe
 
@@ -29,6 +31,25 @@ async def test_resume_replays_what_was_missed_then_goes_live(server: Server, des
         assert replayed == [t.number for t in missed]
         live = await make_ticket(desk.alice, "Incident after reconnecting")
         assert number_of(await sub.next()) == live.number
+        assert await sub.nothing_within(0.3)
+
+
+async def test_resume_replays_a_ticket_re_routed_to_ones_team_meanwhile_once(
+    server: Server, desk: Desk
+) -> None:
+    async with subscribe(server, desk.product.token, OPENED) as sub:
+        feature = await make_ticket(desk.alice, "Export to CSV", type=TicketType.FEATURE_REQUEST)
+        message = await sub.next()
+        assert number_of(message) == feature.number
+        cursor = message["payload"]["data"]["ticketOpened"]["cursor"]
+    incident = await make_ticket(desk.bob, "Really a feature: dark mode")
+    await tickets.adjust_ticket(
+        actor=await desk.admin.actor(),
+        ticket_id=incident.id,
+        changes={"type": TicketType.FEATURE_REQUEST},
+    )
+    async with subscribe(server, desk.product.token, OPENED, {"after": cursor}) as sub:
+        assert number_of(await sub.next()) == incident.number
         assert await sub.nothing_within(0.3)
 
 

@@ -33,7 +33,9 @@ def problems_of(error: pytest.ExceptionInfo[DomainError]) -> list[tuple[ErrorCod
 
 def opened(position: int, ticket: Ticket) -> FeedEvent:
     """An opened-ticket event as the hub reads it, without the database."""
-    return FeedEvent(position=position, ticket=ticket, kind=FeedEventKind.OPENED)
+    return FeedEvent(
+        position=position, ticket=ticket, kind=FeedEventKind.OPENED, team_id=ticket.team_id
+    )
 
 
 def drain(subscriber: Subscriber) -> list[Delivery | None]:
