@@ -127,7 +127,7 @@ async function start() {
   }
   topbar.hidden = false;
   topbar.querySelector(".user-name").textContent = session.me.displayName;
-  liveStatus.textContent = t("connecting");
+  liveStatus.textContent = isHandler() ? t("connecting") : "";
   if (isHandler()) queue = startQueue();
   await route();
 }
