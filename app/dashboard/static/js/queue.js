@@ -114,7 +114,7 @@ function row(ticket) {
   const fresh = state.fresh.has(ticket.id);
   return h(
     "tr",
-    { class: fresh ? "row is-new" : "row", "data-number": ticket.number },
+    { class: fresh ? "row is-new" : "row", "data-number": ticket.number, "data-priority": ticket.priority },
     h("td", { class: "col-number", "data-label": t("number") }, `#${ticket.number}`),
     h(
       "td",

@@ -117,7 +117,9 @@ export function showTicket(main, number, back) {
       alert.hidden = false;
       return replyText.focus();
     }
-    if (await act("message", { body: replyText.value, internal }, replyForm)) replyText.value = "";
+    const body = replyText.value;
+    // Cleared only if untouched meanwhile: what was typed after sending is kept.
+    if ((await act("message", { body, internal }, replyForm)) && replyText.value === body) replyText.value = "";
   });
 
   const simple = (key, label) => {
