@@ -136,3 +136,27 @@ async def test_the_page_speaks_french_to_a_french_browser(
         await expect(page.locator("html")).to_have_attribute("lang", "fr")
     finally:
         await context.close()
+
+
+async def test_sign_in_refusals_are_plain_and_the_token_lives_in_the_tab_only(
+    page: Page, server: Server, desk: Desk
+) -> None:
+    await page.goto(f"{server.url}/dashboard/")
+    await page.get_by_label("E-mail").fill(desk.support.user.email)
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Invalid e-mail or password")
+
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    assert await page.evaluate("localStorage.length") == 0
+    assert await page.evaluate("document.cookie") == ""
+    token = await page.evaluate("sessionStorage.getItem('support-desk.token')")
+    assert token
+
+    await page.reload()  # the same tab keeps its session
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_label("E-mail")).to_be_visible()
+    assert await page.evaluate("sessionStorage.getItem('support-desk.token')") is None

@@ -35,8 +35,10 @@ function signInForm(message) {
     errors,
     h("div", { class: "buttons" }, h("button", { type: "submit", class: "button" }, t("signIn"))),
   );
+  const button = form.querySelector("button");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    button.disabled = true;
     try {
       const { login } = await gql(LOGIN, { input: { email: email.value.trim(), password: password.value } });
       if (login.userErrors.length) {
@@ -49,6 +51,8 @@ function signInForm(message) {
     } catch (error) {
       fill(errors, h("p", {}, error.message));
       errors.hidden = false;
+    } finally {
+      button.disabled = false;
     }
   });
   topbar.hidden = true;
@@ -95,6 +99,7 @@ async function route() {
   view = null;
   hideQueue();
   navigation();
+  main.focus(); // keyboard and screen-reader users start from the new content
   const path = (location.hash || "#/").slice(1);
   const notice = sessionStorage.getItem("support-desk.notice");
   sessionStorage.removeItem("support-desk.notice");

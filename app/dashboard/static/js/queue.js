@@ -96,9 +96,11 @@ export function updateRow(ticket) {
   else state.totalCount -= 1;
 }
 
+/** Draw the queue; coming back to it reads the first page again, for the changes made since. */
 export function showQueue(main) {
   state.view = main;
   draw();
+  if (state.loaded) loadPage();
 }
 
 export function hideQueue() {
