@@ -56,9 +56,7 @@ async def test_a_requester_writes_saves_and_submits_a_draft(
     await page.get_by_label("Type").select_option("INCIDENT")
     await page.get_by_label("Priority").select_option("P2")
     await page.get_by_role("button", name="Submit").click()
-    await expect(page.locator("main").get_by_role("status")).to_contain_text(
-        f"Ticket #{draft.number} submitted."
-    )
+    await expect(page.locator(".flash")).to_have_text(f"Ticket #{draft.number} submitted.")
     await expect(page.get_by_role("heading", name="Invoice INV-118")).to_be_visible()
     await expect(page.locator(".ticket-head")).to_contain_text("Open")
 

@@ -74,7 +74,8 @@ function liveClient() {
       connected: (_socket, _payload, wasRetry) => emit("connected", wasRetry),
       closed: (event) => {
         if (event?.code === 4403) emit("expired");
-        else if (client) emit("closed");
+        // 1000: graphql-ws closed an idle socket itself (no subscription left).
+        else if (client && event?.code !== 1000) emit("closed");
       },
     },
   });
@@ -88,8 +89,9 @@ export function subscribe(query, variables, onData, onEnd = () => {}) {
   const payload = { query, variables };
   return liveClient().subscribe(payload, {
     next: (result) => {
-      if (result.errors?.length) onEnd(result.errors);
-      else onData(result.data, payload.variables);
+      if (!result.errors?.length) return onData(result.data, payload.variables);
+      if (result.errors.some((error) => error.extensions?.code === "UNAUTHENTICATED")) emit("expired");
+      else onEnd(result.errors);
     },
     error: (error) => onEnd(Array.isArray(error) ? error : [{ message: String(error?.reason || error) }]),
     complete: () => onEnd(),

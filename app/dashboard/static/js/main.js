@@ -16,6 +16,7 @@ const main = document.getElementById("main");
 const topbar = document.querySelector(".topbar");
 const banner = document.querySelector(".offline-banner");
 const liveStatus = document.querySelector(".live");
+const flash = document.querySelector(".flash");
 let queue = null; // the live queue, for handlers and admins
 let view = null; // what the current route drew: { leave, reconnected, tick }
 let offlineSince = null;
@@ -69,6 +70,7 @@ function signOut(message) {
   queue = null;
   disconnect();
   setOffline(false);
+  flash.hidden = true;
   history.replaceState(null, "", "#/");
   signInForm(message);
 }
@@ -78,6 +80,7 @@ function setOffline(offline) {
   if (!offline) offlineSince = null;
   banner.hidden = offlineSince === null;
   if (offlineSince) banner.textContent = t("offlineSince", { time: formatTime(offlineSince) });
+  if (!isHandler()) return; // only the queue is always live
   liveStatus.textContent = offlineSince ? "" : t("live");
   liveStatus.className = offlineSince ? "live" : "live is-live";
 }
@@ -101,7 +104,9 @@ async function route() {
   navigation();
   main.focus(); // keyboard and screen-reader users start from the new content
   const path = (location.hash || "#/").slice(1);
-  const notice = sessionStorage.getItem("support-desk.notice");
+  // What the previous page did (submitted, deleted), said above the next one.
+  flash.textContent = sessionStorage.getItem("support-desk.notice") ?? "";
+  flash.hidden = !flash.textContent;
   sessionStorage.removeItem("support-desk.notice");
   let match;
   if ((match = path.match(/^\/ticket\/(\d+)$/))) {
@@ -119,7 +124,6 @@ async function route() {
     showQueue(main);
     view = { reconnected: () => {}, tick };
   }
-  if (notice) main.prepend(h("p", { class: "notice notice-success", role: "status" }, notice));
 }
 
 async function start() {
@@ -133,6 +137,7 @@ async function start() {
   topbar.hidden = false;
   topbar.querySelector(".user-name").textContent = session.me.displayName;
   liveStatus.textContent = isHandler() ? t("connecting") : "";
+  liveStatus.className = "live";
   if (isHandler()) queue = startQueue();
   await route();
 }

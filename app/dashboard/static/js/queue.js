@@ -66,7 +66,7 @@ async function loadPage(after = null) {
 /** Start following the feed, then read the first page (a ticket in both shows once). */
 export function startQueue() {
   let resumable = false; // a cursor was received: reconnections replay from it
-  state.stop = subscribe(OPENED, {}, ({ ticketOpened }, variables) => {
+  const onEvent = ({ ticketOpened }, variables) => {
     variables.after = ticketOpened.cursor; // the next reconnection resumes after this event
     resumable = true;
     if (insert(ticketOpened.ticket)) {
@@ -74,7 +74,21 @@ export function startQueue() {
       state.totalCount += 1;
       draw();
     }
-  });
+  };
+  const follow = (variables) => {
+    const stop = subscribe(OPENED, variables, onEvent, (errors) => {
+      if (!errors || state.stop !== stop) return; // completed, or stopped by the page
+      if (!errors.some((error) => error.extensions?.code === "SUBSCRIBER_TOO_SLOW")) {
+        // A cursor the feed refuses (too old): read the list again and follow from now.
+        delete variables.after;
+        resumable = false;
+        loadPage();
+      }
+      setTimeout(() => state.stop === stop && follow(variables), 1000);
+    });
+    state.stop = stop;
+  };
+  follow({});
   loadPage();
   return {
     // Without a cursor, what opened while offline is read from the list instead.
@@ -83,7 +97,9 @@ export function startQueue() {
 }
 
 export function stopQueue() {
-  state.stop?.();
+  const stop = state.stop;
+  state.stop = null;
+  stop?.();
   Object.assign(state, { rows: [], fresh: new Set(), loaded: false, stop: null, view: null });
 }
 
