@@ -112,3 +112,16 @@ async def test_an_admin_re_prioritises_and_the_refusals_are_plain(
     await expect(page.locator(".ticket-head")).to_contain_text("P1 critical")
     await expect(page.locator(".history")).to_contain_text("Blocks the whole sales team")
     assert (await Ticket.get(id=ticket.id)).priority is Priority.P1
+
+
+async def test_ticket_texts_are_shown_as_text_never_as_markup(
+    page: Page, server: Server, desk: Desk
+) -> None:
+    markup = '<img src="x" onerror="window.injected = 1"><b>bold</b>'
+    ticket = await make_ticket(desk.alice, f"Subject {markup}", description=f"Body {markup}")
+    await sign_in(page, server.url, desk.support.user.email)
+    await expect(page.locator("table.queue")).to_contain_text(f"Subject {markup}")
+    await page.goto(f"{server.url}/dashboard/#/ticket/{ticket.number}")
+    await expect(page.locator(".ticket-main")).to_contain_text(f"Body {markup}")
+    await expect(page.locator("main img, main b")).to_have_count(0)
+    assert await page.evaluate("window.injected") is None

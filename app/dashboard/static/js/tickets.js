@@ -5,7 +5,7 @@ import { formatDateTime, formatDuration, t } from "./i18n.js";
 
 export const ROW_FIELDS = `
   id number subject type priority status slaStatus overdue responseDueAt firstRespondedAt
-  updatedAt team { id name } assignee { id displayName }
+  team { id name } assignee { id displayName }
 `;
 
 export const TYPES = ["INCIDENT", "QUESTION", "FEATURE_REQUEST"];
@@ -20,7 +20,7 @@ export function statusBadge(status) {
 }
 
 /** Time left before the response is due, or how late it is, as of now. */
-export function dueState(ticket, now = Date.now()) {
+function dueState(ticket, now = Date.now()) {
   if (ticket.status === "CLOSED") return { text: t("closed"), tone: "quiet" };
   if (ticket.firstRespondedAt) return { text: t("answered"), tone: "quiet" };
   if (ticket.status === "WAITING" && !ticket.overdue) return { text: t("paused"), tone: "quiet" };
