@@ -84,6 +84,9 @@ async def test_a_ticket_submitted_through_the_api_appears_without_reload(
     await expect(arrived).to_be_visible()
     await expect(arrived).to_have_class("row is-new")
     await expect(arrived).to_contain_text("New")
+    await expect(page.locator(".announcer")).to_have_text(
+        f"New: #{number} Checkout button does nothing (P1 critical)"
+    )
     await expect(page.locator("table.queue tbody tr").first).to_have_attribute(
         "data-number", str(number)
     )  # P1 goes before the P3

@@ -69,10 +69,14 @@ export function startQueue() {
   const onEvent = ({ ticketOpened }, variables) => {
     variables.after = ticketOpened.cursor; // the next reconnection resumes after this event
     resumable = true;
-    if (insert(ticketOpened.ticket)) {
-      state.fresh.add(ticketOpened.ticket.id);
+    const ticket = ticketOpened.ticket;
+    if (insert(ticket)) {
+      state.fresh.add(ticket.id);
       state.totalCount += 1;
       draw();
+      // Said to screen readers too, wherever the focus is.
+      document.querySelector(".announcer").textContent =
+        `${t("newBadge")}: #${ticket.number} ${ticket.subject} (${t(`priority.${ticket.priority}`)})`;
     }
   };
   const follow = (variables) => {
