@@ -50,7 +50,9 @@ function insert(ticket) {
 async function loadPage(after = null) {
   try {
     const { tickets } = await gql(QUEUE, { after });
-    if (!after) state.rows = [];
+    // Reading from the top again keeps what the feed brought: its ticket may have been
+    // committed after this list was read.
+    if (!after) state.rows = state.rows.filter((row) => state.fresh.has(row.id));
     for (const ticket of tickets.nodes) insert(ticket);
     state.totalCount = tickets.totalCount;
     state.endCursor = tickets.pageInfo.endCursor;
