@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL over HTTP and graphql-transport-ws on /graphql."""
+"""The ASGI application: GraphQL over HTTP and graphql-transport-ws on /graphql, and the
+handler dashboard at /dashboard."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.config import Settings, use_settings
+from app.dashboard import dashboard_app
 from app.db import apply_migrations, readiness, tortoise_config
 from app.graphql_app import GraphQLApp
 from app.limits import BodySizeLimit
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/dashboard", app=dashboard_app(), name="dashboard"),
         ],
         middleware=[
             Middleware(BodySizeLimit),
