@@ -626,13 +626,29 @@ def sqlite_bulk(path: str, rows: Rows, n_tickets: int) -> None:
 # --- both ------------------------------------------------------------------------------
 
 
+async def counts(url: str) -> dict[str, int]:
+    """How many history events and messages the database holds."""
+    query = "SELECT (SELECT count(*) FROM ticket_events), (SELECT count(*) FROM messages)"
+    sqlite_file = sqlite_path(url)
+    if sqlite_file is not None:
+        with sqlite3.connect(sqlite_file) as db:
+            events, messages = db.execute(query).fetchone()
+    else:
+        connection = await asyncpg.connect(pg_dsn(url))
+        try:
+            events, messages = await connection.fetchrow(query)
+        finally:
+            await connection.close()
+    return {"events": events, "messages": messages}
+
+
 async def generate(url: str, n_tickets: int, *, force: bool = False) -> dict[str, Any]:
     """Make sure the database holds this generator's N tickets; returns what was done and
     how long it took."""
     sqlite_file = sqlite_path(url)
     held = sqlite_generated(str(sqlite_file)) if sqlite_file else await pg_generated(url)
     if held == n_tickets and not force:
-        return {"tickets": n_tickets, "generated": False, "seconds": 0.0}
+        return {"tickets": n_tickets, "generated": False, "seconds": 0.0, **await counts(url)}
     started = time.perf_counter()
     if sqlite_file is not None:
         sqlite_file.unlink(missing_ok=True)

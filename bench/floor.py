@@ -12,10 +12,11 @@ The suite checks that its answers equal the service's, so the two do the same wo
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from app.config import Settings
+from app.models.enums import TicketType
+from app.services.business_time import add_working_time, validate_calendar
+from app.services.sla import AT_RISK_SHARE, effective_priority
+from app.services.validation import fold
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 PAGE = 50
@@ -59,6 +66,38 @@ VIEWER = """
     SELECT u.role, u.token_version,
            array(SELECT m.team_id FROM memberships m WHERE m.user_id = u.id) AS team_ids
     FROM users u WHERE u.id = $1 AND u.is_active"""
+
+
+NEXT_NUMBER = "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+NEW_DRAFT = """
+    INSERT INTO tickets (number, subject, description, type, priority, status, author_id,
+        environment, created_at, updated_at, pauses, version, search_text)
+    VALUES ($1, $2, $3, $4, $5, 'DRAFT', $6, $7, $8, $8, '[]', 1, $9) RETURNING id"""
+NEW_EVENT = """
+    INSERT INTO ticket_events (ticket_id, at, actor_id, kind, field, from_value, to_value)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)"""
+OWN_DRAFT = """
+    SELECT t.id, t.number, t.subject, t.description, t.type, t.requested_priority,
+           t.version, r.team_id
+    FROM tickets t LEFT JOIN routing_rules r ON r.ticket_type = t.type
+    WHERE t.id = $1 AND t.author_id = $2 AND t.status = 'DRAFT'"""
+SUBMIT = """
+    UPDATE tickets SET status = 'OPEN', submitted_at = $2, priority = $3, team_id = $4,
+        response_due_at = $5, response_at_risk_at = $6, updated_at = $2, version = $7
+    WHERE id = $1 AND version = $7 - 1 AND status = 'DRAFT'"""
+CALENDAR = """
+    SELECT c.time_zone, c.opening_hours, c.holidays FROM calendars c
+    WHERE c.id = (SELECT calendar_id FROM teams WHERE id = $1) OR c.is_default
+    ORDER BY c.is_default LIMIT 1"""
+MEMBERS = """
+    SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id
+    WHERE m.team_id = $1 AND u.is_active AND u.id <> $2"""
+FEED_EVENT = """
+    WITH p AS (UPDATE counters SET value = value + 1 WHERE name = 'feed_position'
+               RETURNING value)
+    INSERT INTO feed_events (position, created_at, ticket_id, internal, kind)
+    SELECT value, $1, $2, false, 'OPENED' FROM p RETURNING position"""
+DELAYS = Settings.from_env({}).response_delays
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -180,6 +219,95 @@ async def ticket_page(request: Request) -> JSONResponse:
     return JSONResponse({"data": {"ticket": ticket}})
 
 
+async def create_draft(request: Request) -> JSONResponse:
+    body = await request.json()
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as db:
+        who = await viewer(request, db)
+        if who is None:
+            return denied()
+        async with db.transaction():
+            number = await db.fetchval(NEXT_NUMBER)
+            ticket_id = await db.fetchval(
+                NEW_DRAFT,
+                number,
+                body["subject"],
+                body["description"],
+                body["type"],
+                effective_priority(None, TicketType(body["type"])).value,
+                who[0],
+                request.headers.get("user-agent"),
+                now,
+                fold(f"{body['subject']}\n{body['description']}\n"),
+            )
+            await db.execute(NEW_EVENT, ticket_id, now, who[0], "CREATED", None, None, None)
+    ticket = {"id": gid("Ticket", ticket_id)}
+    return JSONResponse({"data": {"createDraft": {"ticket": ticket, "userErrors": []}}})
+
+
+async def submit_ticket(request: Request) -> JSONResponse:
+    """Routing, business-hours deadlines (the app's own computation), history, the request
+    message, the team's e-mails in the outbox, and the feed event with its NOTIFY."""
+    body = await request.json()
+    ticket_id = int(base64.b64decode(body["id"]).decode().split(":")[1])
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as db:
+        who = await viewer(request, db)
+        if who is None:
+            return denied()
+        async with db.transaction():
+            draft = await db.fetchrow(OWN_DRAFT, ticket_id, who[0])
+            priority = effective_priority(draft["requested_priority"], TicketType(draft["type"]))
+            delay = DELAYS[priority]
+            row = await db.fetchrow(CALENDAR, draft["team_id"])
+            calendar = validate_calendar(
+                row["time_zone"],
+                json.loads(row["opening_hours"]),
+                [date.fromisoformat(d) for d in json.loads(row["holidays"])],
+            )
+            due = add_working_time(calendar, now, delay.amount)
+            at_risk = add_working_time(calendar, now, delay.amount * AT_RISK_SHARE)
+            await db.execute(
+                SUBMIT,
+                ticket_id,
+                now,
+                priority,
+                draft["team_id"],
+                due,
+                at_risk,
+                draft["version"] + 1,
+            )
+            await db.execute(
+                NEW_EVENT, ticket_id, now, who[0], "SUBMITTED", "status", "DRAFT", "OPEN"
+            )
+            await db.execute(
+                "INSERT INTO messages (ticket_id, author_id, kind, body, created_at) "
+                "VALUES ($1, $2, 'REQUEST', $3, $4)",
+                ticket_id,
+                who[0],
+                draft["description"],
+                now,
+            )
+            members = await db.fetch(MEMBERS, draft["team_id"], who[0])
+            await db.executemany(
+                "INSERT INTO outbox (kind, recipient, subject, body, created_at, "
+                "next_attempt_at, attempts) VALUES ('TICKET_OPENED', $1, $2, $3, $4, $4, 0)",
+                [
+                    (
+                        m["email"],
+                        f"#{draft['number']} {draft['subject']}",
+                        draft["description"],
+                        now,
+                    )
+                    for m in members
+                ],
+            )
+            position = await db.fetchval(FEED_EVENT, now, ticket_id)
+            await db.execute("SELECT pg_notify('support_desk_feed', $1)", str(position))
+    ticket = {"number": draft["number"], "status": "OPEN", "responseDueAt": iso(due)}
+    return JSONResponse({"data": {"submitTicket": {"ticket": ticket, "userErrors": []}}})
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     url = os.environ["FLOOR_DATABASE_URL"].replace("postgres://", "postgresql://", 1)
@@ -198,6 +326,8 @@ app = Starlette(
         Route("/list", ticket_list, methods=["POST"]),
         Route("/search", search, methods=["POST"]),
         Route("/page", ticket_page, methods=["POST"]),
+        Route("/draft", create_draft, methods=["POST"]),
+        Route("/submit", submit_ticket, methods=["POST"]),
     ],
     lifespan=lifespan,
 )

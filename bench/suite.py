@@ -64,6 +64,7 @@ OURS_PAGE = """query Page($number: Int!) { ticket(number: $number) {
     history { nodes { at kind field from to reason actor { displayName } } } } }"""
 OURS_SEARCH = """query Search($search: String!) { tickets(first: 50, filter: {search: $search}) {
     totalCount nodes { id number subject priority status } } }"""
+DRAFT_DESCRIPTION = "Booking paid but not listed."
 OURS_DRAFT = """mutation Draft($subject: String!) { createDraft(input: {subject: $subject,
     description: "Booking paid but not listed.", type: INCIDENT}) {
     ticket { id } userErrors { code message } } }"""
@@ -438,24 +439,35 @@ def compare(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, bool]]:
     }
 
 
-def submit_requests(tokens: list[str]) -> Request:
+def submit_requests(tokens: list[str], *, floor: bool = False) -> Request:
     """createDraft then submitTicket, one submission per call, each client its requester."""
 
     async def send(client: httpx.AsyncClient, index: int, rng: random.Random) -> bool:
         headers = {"authorization": f"Bearer {tokens[index]}"}
-        draft = await client.post(
-            "/graphql",
-            json={"query": OURS_DRAFT, "variables": {"subject": f"Load {rng.random():.6f}"}},
-            headers=headers,
-        )
+        subject = f"Load {rng.random():.6f}"
+        if floor:
+            draft = await client.post(
+                "/draft",
+                headers=headers,
+                json={"subject": subject, "description": DRAFT_DESCRIPTION, "type": "INCIDENT"},
+            )
+        else:
+            draft = await client.post(
+                "/graphql",
+                headers=headers,
+                json={"query": OURS_DRAFT, "variables": {"subject": subject}},
+            )
         ticket = (draft.json().get("data") or {}).get("createDraft", {}).get("ticket")
         if ticket is None:
             return False
-        submitted = await client.post(
-            "/graphql",
-            json={"query": OURS_SUBMIT, "variables": {"id": ticket["id"]}},
-            headers=headers,
-        )
+        if floor:
+            submitted = await client.post("/submit", headers=headers, json={"id": ticket["id"]})
+        else:
+            submitted = await client.post(
+                "/graphql",
+                headers=headers,
+                json={"query": OURS_SUBMIT, "variables": {"id": ticket["id"]}},
+            )
         body = submitted.json()
         return "errors" not in body and not body["data"]["submitTicket"]["userErrors"]
 
@@ -619,26 +631,30 @@ def main() -> None:
     ensure_database(url)
     print("[submit] data", flush=True)
     result["generation"]["submit"] = asyncio.run(data.generate(url, 10_000, force=True))
-    with running(ours(url)) as server:
-        assert server.process is not None
-        tokens = [
-            login(server.base, f"requester-{i + 1}@bench.example")
-            for i in range(args.submit_clients)
-        ]
-        print("[submit] on support-desk", flush=True)
-        figures = asyncio.run(
-            load(
-                server.base,
-                submit_requests(tokens),
-                pid=server.process.pid,
-                concurrency=args.submit_clients,
-                warmup=args.warmup,
-                duration=args.duration,
+    tokens: list[str] = []
+    for server in (ours(url), floor(url)):
+        with running(server):
+            assert server.process is not None
+            if not tokens:
+                tokens = [
+                    login(server.base, f"requester-{i + 1}@bench.example")
+                    for i in range(args.submit_clients)
+                ]
+            print(f"[submit] on {server.name}", flush=True)
+            request = submit_requests(tokens, floor=server.name == "floor")
+            figures = asyncio.run(
+                load(
+                    server.base,
+                    request,
+                    pid=server.process.pid,
+                    concurrency=args.submit_clients,
+                    warmup=args.warmup,
+                    duration=args.duration,
+                )
             )
-        )
-        result["scenarios"].append(
-            {"size": 10_000, "scenario": "submit", "server": "support-desk", **figures}
-        )
+            result["scenarios"].append(
+                {"size": 10_000, "scenario": "submit", "server": server.name, **figures}
+            )
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"
