@@ -248,20 +248,24 @@ def section(run: dict[str, Any]) -> str:
         "### Results",
         "",
         "| tickets | scenario | server | req/s | p50 ms | p99 ms | server CPU ms/req | "
-        "server CPU share | client CPU share | failures |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "CPU share: server | client | PostgreSQL | other | failures |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in run["scenarios"]:
         lines.append(
             f"| {LABELS.get(r['size'], r['size'])} | {r['scenario']} | {r['server']} | "
             f"{number(r['rps'])} | {number(r['p50_ms'])} | {number(r['p99_ms'])} | "
             f"{number(r['server_cpu_ms_per_request'], 2)} | {r['server_cpu_share']:.2f} | "
-            f"{r['client_cpu_share']:.2f} | {r['failures']} |"
+            f"{r['client_cpu_share']:.2f} | {r.get('postgres_cpu_share', '-')} | "
+            f"{r.get('other_cpu_share', '-')} | {r['failures']} |"
         )
     lines += [
         "",
-        "CPU share: CPU seconds per second of the window (1.00 is one core busy). A client "
-        "share near 1 means the load generator, not the server, set the pace.",
+        "CPU share: CPU seconds per second of the window (1.00 is one core busy; the "
+        "machine has 2). A client share near 1 means the load generator, not the server, "
+        "set the pace. PostgreSQL is every postgres process of the machine; other is the "
+        "rest of the machine's busy time (other people's work on the shared machine): where "
+        "it is high, that row is noisy.",
         "",
         "### Ratios",
         "",

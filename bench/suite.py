@@ -108,6 +108,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process (this benchmark's backends and any other's)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -248,11 +270,12 @@ async def load(
 
         tasks = [asyncio.create_task(client_loop(i)) for i in range(concurrency)]
         await asyncio.sleep(warmup)
-        cpu, mine = cpu_seconds(pid), client_cpu()
+        cpu, mine, pg, busy = cpu_seconds(pid), client_cpu(), postgres_cpu(), machine_busy()
         window["start"] = time.perf_counter()
         await asyncio.sleep(duration)
         window["end"] = time.perf_counter()
         cpu, mine = cpu_seconds(pid) - cpu, client_cpu() - mine
+        pg, busy = postgres_cpu() - pg, machine_busy() - busy
         stop.set()
         await asyncio.gather(*tasks)
     elapsed = window["end"] - window["start"]
@@ -268,6 +291,9 @@ async def load(
         "server_cpu_ms_per_request": round(cpu / done * 1000, 3) if done else None,
         "server_cpu_share": round(cpu / elapsed, 2),
         "client_cpu_share": round(mine / elapsed, 2),
+        "postgres_cpu_share": round(pg / elapsed, 2),
+        # Whatever else ran on the machine meanwhile (other people's work): noise.
+        "other_cpu_share": round(max(0.0, busy - cpu - mine - pg) / elapsed, 2),
     }
 
 
