@@ -191,7 +191,10 @@ def section(run: dict[str, Any]) -> str:
         "the floor: `uvicorn bench.floor:app`; PostGraphile: its CLI with the `amber` "
         f"preset, `NODE_ENV=production`). {s['concurrency']} asyncio httpx clients send "
         f"requests back to back for {s['warmup']:g} s of warm-up, then {s['duration']:g} s "
-        "measured: req/s, p50 and p99 latency of the requests that ended in the window, and "
+        f"measured, {s.get('runs', 1)} times per cell; the table keeps the run with the most "
+        "req/s (the least disturbed: the machine is shared; every run's req/s and p99 are in "
+        "the JSON). Measured: req/s, p50 and p99 latency of the requests that ended in the "
+        "window, and "
         "the server process's user + system CPU (`/proc/<pid>/stat`) divided by those "
         "requests. PostgreSQL's own CPU is not counted in any of them.",
         "",

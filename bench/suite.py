@@ -291,10 +291,19 @@ async def load(
         "server_cpu_ms_per_request": round(cpu / done * 1000, 3) if done else None,
         "server_cpu_share": round(cpu / elapsed, 2),
         "client_cpu_share": round(mine / elapsed, 2),
-        "postgres_cpu_share": round(pg / elapsed, 2),
+        # Backends that ended during the window take their CPU with them: at least 0.
+        "postgres_cpu_share": round(max(0.0, pg) / elapsed, 2),
         # Whatever else ran on the machine meanwhile (other people's work): noise.
-        "other_cpu_share": round(max(0.0, busy - cpu - mine - pg) / elapsed, 2),
+        "other_cpu_share": round(max(0.0, busy - cpu - mine - max(0.0, pg)) / elapsed, 2),
     }
+
+
+def best_of(runs: int, base: str, request: Request, **settings: Any) -> dict[str, Any]:
+    """The least disturbed of several measurements (the most req/s: the machine is shared),
+    with every run's req/s and p99 kept beside it."""
+    found = [asyncio.run(load(base, request, **settings)) for _ in range(runs)]
+    best = max(found, key=lambda f: f["rps"])
+    return {**best, "runs": [{"rps": f["rps"], "p99_ms": f["p99_ms"]} for f in found]}
 
 
 def graphql(
@@ -598,6 +607,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--submit-clients", type=int, default=4)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=2,
+        help="measurements of each cell; the one with the most req/s is kept",
+    )
     parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -635,15 +650,15 @@ def main() -> None:
                 found[server.name] = answers(server, fx)
                 for scenario, by_server in read_requests(fx).items():
                     print(f"[{label}] {scenario} on {server.name}", flush=True)
-                    figures = asyncio.run(
-                        load(
-                            server.base,
-                            by_server[server.name],
-                            pid=server.process.pid,
-                            concurrency=args.concurrency,
-                            warmup=args.warmup,
-                            duration=args.duration,
-                        )
+                    request, pid = by_server[server.name], server.process.pid
+                    figures = best_of(
+                        args.runs,
+                        server.base,
+                        request,
+                        pid=pid,
+                        concurrency=args.concurrency,
+                        warmup=args.warmup,
+                        duration=args.duration,
                     )
                     result["scenarios"].append(
                         {"size": size, "scenario": scenario, "server": server.name, **figures}
@@ -668,15 +683,15 @@ def main() -> None:
                 ]
             print(f"[submit] on {server.name}", flush=True)
             request = submit_requests(tokens, floor=server.name == "floor")
-            figures = asyncio.run(
-                load(
-                    server.base,
-                    request,
-                    pid=server.process.pid,
-                    concurrency=args.submit_clients,
-                    warmup=args.warmup,
-                    duration=args.duration,
-                )
+            pid = server.process.pid
+            figures = best_of(
+                args.runs,
+                server.base,
+                request,
+                pid=pid,
+                concurrency=args.submit_clients,
+                warmup=args.warmup,
+                duration=args.duration,
             )
             result["scenarios"].append(
                 {"size": 10_000, "scenario": "submit", "server": server.name, **figures}
