@@ -39,6 +39,9 @@ PACKAGES = [
 ]
 
 
+ENTRY_FRAMES = ("(app/cli.py", "(app/limits.py")
+
+
 def figures(run: dict[str, Any], size: int, scenario: str, server: str) -> dict[str, Any] | None:
     for row in run["scenarios"]:
         if (row["size"], row["scenario"], row["server"]) == (size, scenario, server):
@@ -75,16 +78,16 @@ def profile_summary(folded: Path) -> list[str]:
         frames = stack.split(";")
         total += count
         leaf[package_of(frames[-1])] += count
-        for name in {f for f in frames if "(app/" in f}:
+        # The command and the body-size middleware hold every request: not informative.
+        inner = {f for f in frames if "(app/" in f and not any(e in f for e in ENTRY_FRAMES)}
+        for name in inner:
             own[name.split(":")[0] + ")"] += count
     if not total:
         return []
     lines = ["| where the CPU is (innermost frame) | share of samples |", "|---|---|"]
     lines += [f"| {name} | {n / total:.0%} |" for name, n in leaf.most_common(10)]
     lines += ["", "| the service's functions on the stack | share of samples |", "|---|---|"]
-    # The entry points (the command, the middleware) are under every sample: left out.
-    inner = [(name, n) for name, n in own.most_common() if n < 0.9 * total]
-    lines += [f"| `{name}` | {n / total:.0%} |" for name, n in inner[:12]]
+    lines += [f"| `{name}` | {n / total:.0%} |" for name, n in own.most_common(12)]
     return lines
 
 
