@@ -46,7 +46,8 @@ class ImprovementNode(Node):
         "only the tickets they see."
     )
     async def votes(self, info: Info[Context, Any]) -> int:
-        return await improvements.votes_seen_by(require_actor(info), self.model)
+        require_actor(info)
+        return await info.context.loaders.votes.load(self.model)
 
     @strawberry.field(description="The linked tickets the viewer may see, oldest first.")
     async def tickets(
@@ -86,7 +87,8 @@ class ImprovementNode(Node):
         release_id = self.model.release_id  # type: ignore[attr-defined]
         if release_id is None:
             return None
-        release = await releases.get_release(require_actor(info), release_id)
+        require_actor(info)
+        release = await info.context.loaders.releases.load(release_id)
         return ReleaseNode.from_model(release) if release else None
 
     @classmethod
