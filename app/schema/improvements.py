@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -67,7 +68,7 @@ class ImprovementNode(Node):
         )
         edges = [
             Edge(
-                cursor=cursor_of(t, tag="it", columns=LINKED_TICKET_COLUMNS),
+                encode=partial(cursor_of, t, tag="it", columns=LINKED_TICKET_COLUMNS),
                 node=TicketNode.from_model(t),
             )
             for t in page.items
@@ -170,7 +171,10 @@ class ImprovementQuery:
             kind=kind,
         )
         edges = [
-            Edge(cursor=improvements.improvement_cursor(i), node=ImprovementNode.from_model(i))
+            Edge(
+                encode=partial(improvements.improvement_cursor, i),
+                node=ImprovementNode.from_model(i),
+            )
             for i in page.items
         ]
         return connection(
@@ -192,7 +196,7 @@ class ImprovementQuery:
             actor=actor, window=Window(first=value(first), after=value(after))
         )
         edges = [
-            Edge(cursor=releases.release_cursor(r), node=ReleaseNode.from_model(r))
+            Edge(encode=partial(releases.release_cursor, r), node=ReleaseNode.from_model(r))
             for r in page.items
         ]
         return connection(

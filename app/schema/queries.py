@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -195,7 +196,10 @@ class TicketQuery:
         info.context.loaders.saw_tickets(page.items, teams=[t.team for t in page.items])
         now = datetime.now(UTC)
         edges = [
-            Edge(cursor=ticket_list.ticket_cursor(t, order), node=TicketNode.from_model(t, now))
+            Edge(
+                encode=partial(ticket_list.ticket_cursor, t, order),
+                node=TicketNode.from_model(t, now),
+            )
             for t in page.items
         ]
         return connection(
