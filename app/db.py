@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -13,9 +15,29 @@ from app.config import DEFAULT_DATABASE_URL, Settings, sqlite_path
 from app.services.feed import listener_connected
 
 
+class PooledConnection(asyncpg.Connection):
+    """A pooled PostgreSQL connection handed back without asyncpg's reset statement.
+
+    asyncpg sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    each time a connection returns to the pool, and Tortoise takes one from the pool
+    for every statement outside a transaction: a round trip per statement. Nothing of
+    the service leaves such session state on pooled connections (the feed listens on a
+    connection of its own); an open transaction is still rolled back on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def connection_config(database_url: str) -> dict[str, Any]:
+    config = expand_db_url(database_url)
+    if config["engine"] == "tortoise.backends.asyncpg":
+        config["credentials"]["connection_class"] = PooledConnection
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": ["app.models"],

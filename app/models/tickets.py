@@ -55,6 +55,8 @@ class Ticket(Model):
             Index(fields=("author_id", "created_at")),
             Index(fields=("team_id", "status", "created_at")),
             Index(fields=("status", "priority", "response_due_at")),
+            # The dashboard's order (PRIORITY) over any set of statuses, read in order.
+            Index(fields=("priority", "response_due_at", "id")),
             Index(fields=("status", "created_at")),
             Index(fields=("assignee_id", "status")),
             Index(fields=("response_due_at",)),

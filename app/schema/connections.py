@@ -20,8 +20,13 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[N]):
-    cursor: str
     node: N
+    # Encoding a cursor costs: done only for the edges whose cursor is asked for.
+    encode: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.encode()
 
 
 @strawberry.type
@@ -52,8 +57,8 @@ def connection(
         page_info=PageInfo(
             has_next_page=has_next,
             has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].encode() if edges else None,
+            end_cursor=edges[-1].encode() if edges else None,
         ),
         count=count,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,11 +14,12 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from app.models import Improvement, Team, Ticket, User
+from app.models import Improvement, Release, Team, Ticket, User
 from app.services.actors import Actor
-from app.services.improvements import get_improvements
+from app.services.improvements import get_improvements, votes_seen_by
+from app.services.releases import get_releases
 from app.services.teams import teams_by_id
-from app.services.users import get_users
+from app.services.users import get_users, people_of_tickets
 
 
 async def _load_teams(ids: list[int]) -> list[Team | None]:
@@ -35,6 +37,8 @@ class Loaders:
     # Already loaded and visible to the actor: primed into the loaders.
     known_users: dict[int, User] = field(default_factory=dict)
     known_teams: dict[int, Team] = field(default_factory=dict)
+    # Visible to the actor, though not loaded yet: no visibility query for them.
+    known_user_ids: set[int] = field(default_factory=set)
 
     @cached_property
     def users(self) -> DataLoader[int, User | None]:
@@ -66,12 +70,38 @@ class Loaders:
         """The items tickets ask for, as the viewer may see them."""
         return DataLoader(self._load_improvements, cache=self.cache)
 
+    @cached_property
+    def votes(self) -> DataLoader[Improvement, int]:
+        """The votes of items as the viewer may count them."""
+        return DataLoader(self._load_votes, cache=self.cache, cache_key_fn=lambda i: i.id)
+
+    async def _load_votes(self, items: list[Improvement]) -> list[int]:
+        counted = await votes_seen_by(self.actor, items) if self.actor else {}
+        return [counted.get(item.id, 0) for item in items]
+
+    @cached_property
+    def releases(self) -> DataLoader[int, Release | None]:
+        """The releases items are planned into, as the viewer may see them."""
+        return DataLoader(self._load_releases, cache=self.cache)
+
+    async def _load_releases(self, ids: list[int]) -> list[Release | None]:
+        found = await get_releases(self.actor, ids) if self.actor else {}
+        return [found.get(i) for i in ids]
+
     async def _load_improvements(self, ids: list[int]) -> list[Improvement | None]:
         found = await get_improvements(self.actor, ids) if self.actor else {}
         return [found.get(i) for i in ids]
 
+    def saw_tickets(self, tickets: Iterable[Ticket], *, teams: Iterable[Team | None] = ()) -> None:
+        """Tickets read for the actor: their authors and assignees need no visibility
+        query (for one request only: a socket's loaders outlive what the actor may see);
+        teams: the teams read with them, whoever sees a ticket sees its team."""
+        if self.actor is not None and self.cache:
+            self.known_user_ids |= people_of_tickets(self.actor, tickets)
+        self.teams.prime_many({team.id: team for team in teams if team is not None})
+
     async def _load_users(self, ids: list[int]) -> list[User | None]:
-        found = await get_users(self.actor, ids) if self.actor else {}
+        found = await get_users(self.actor, ids, known=self.known_user_ids) if self.actor else {}
         return [found.get(i) for i in ids]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -46,7 +47,8 @@ class ImprovementNode(Node):
         "only the tickets they see."
     )
     async def votes(self, info: Info[Context, Any]) -> int:
-        return await improvements.votes_seen_by(require_actor(info), self.model)
+        require_actor(info)
+        return await info.context.loaders.votes.load(self.model)
 
     @strawberry.field(description="The linked tickets the viewer may see, oldest first.")
     async def tickets(
@@ -66,7 +68,7 @@ class ImprovementNode(Node):
         )
         edges = [
             Edge(
-                cursor=cursor_of(t, tag="it", columns=LINKED_TICKET_COLUMNS),
+                encode=partial(cursor_of, t, tag="it", columns=LINKED_TICKET_COLUMNS),
                 node=TicketNode.from_model(t),
             )
             for t in page.items
@@ -86,7 +88,8 @@ class ImprovementNode(Node):
         release_id = self.model.release_id  # type: ignore[attr-defined]
         if release_id is None:
             return None
-        release = await releases.get_release(require_actor(info), release_id)
+        require_actor(info)
+        release = await info.context.loaders.releases.load(release_id)
         return ReleaseNode.from_model(release) if release else None
 
     @classmethod
@@ -168,7 +171,10 @@ class ImprovementQuery:
             kind=kind,
         )
         edges = [
-            Edge(cursor=improvements.improvement_cursor(i), node=ImprovementNode.from_model(i))
+            Edge(
+                encode=partial(improvements.improvement_cursor, i),
+                node=ImprovementNode.from_model(i),
+            )
             for i in page.items
         ]
         return connection(
@@ -190,7 +196,7 @@ class ImprovementQuery:
             actor=actor, window=Window(first=value(first), after=value(after))
         )
         edges = [
-            Edge(cursor=releases.release_cursor(r), node=ReleaseNode.from_model(r))
+            Edge(encode=partial(releases.release_cursor, r), node=ReleaseNode.from_model(r))
             for r in page.items
         ]
         return connection(

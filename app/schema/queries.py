@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -159,7 +160,10 @@ class TicketQuery:
         if id is not None and pk is None:
             return None
         ticket = await tickets.get_ticket(actor=actor, ticket_id=pk, number=number)
-        return TicketNode.from_model(ticket) if ticket else None
+        if ticket is None:
+            return None
+        info.context.loaders.saw_tickets([ticket])
+        return TicketNode.from_model(ticket)
 
     @strawberry.field(
         description="Only the tickets the viewer may see. first/last: 1..100, default 20."
@@ -189,9 +193,13 @@ class TicketQuery:
                 first=value(first), after=value(after), last=value(last), before=value(before)
             ),
         )
+        info.context.loaders.saw_tickets(page.items, teams=[t.team for t in page.items])
         now = datetime.now(UTC)
         edges = [
-            Edge(cursor=ticket_list.ticket_cursor(t, order), node=TicketNode.from_model(t, now))
+            Edge(
+                encode=partial(ticket_list.ticket_cursor, t, order),
+                node=TicketNode.from_model(t, now),
+            )
             for t in page.items
         ]
         return connection(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -338,7 +339,7 @@ class TicketNode(Node):
             window=Window(first=value(first), after=value(after)),
         )
         edges = [
-            Edge(cursor=tickets.history_cursor(e), node=TicketEventNode.from_model(e))
+            Edge(encode=partial(tickets.history_cursor, e), node=TicketEventNode.from_model(e))
             for e in page.items
         ]
         return connection(
@@ -366,7 +367,7 @@ class TicketNode(Node):
             window=Window(first=value(first), after=value(after)),
         )
         edges = [
-            Edge(cursor=messages.message_cursor(m), node=MessageNode.from_model(m))
+            Edge(encode=partial(messages.message_cursor, m), node=MessageNode.from_model(m))
             for m in page.items
         ]
         return connection(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -89,7 +90,10 @@ class UserQuery:
             role=role_,
             active=active_,
         )
-        edges = [Edge(cursor=users.user_cursor(u), node=UserNode.from_model(u)) for u in page.items]
+        edges = [
+            Edge(encode=partial(users.user_cursor, u), node=UserNode.from_model(u))
+            for u in page.items
+        ]
         return connection(
             edges,
             has_next=page.has_next,

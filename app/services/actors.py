@@ -41,19 +41,20 @@ def require_admin(actor: Actor, what: str) -> None:
 
 async def load_actor(user_id: int, token_version: int | None = None) -> Actor | None:
     """The actor for an active user, read fresh from the database; with token_version,
-    only while the user's tokens are of that version (a new password ends older ones)."""
+    only while the user's tokens are of that version (a new password ends older ones).
+    One statement: every request signs in with it."""
     query = User.filter(id=user_id, is_active=True)
     if token_version is not None:
         query = query.filter(token_version=token_version)
-    user = await query.first()
-    if user is None:
+    rows = await query.values_list("role", "is_validator", "memberships__team_id")
+    if not rows:
         return None
-    team_ids = await Membership.filter(user_id=user_id).values_list("team_id", flat=True)
+    role, validator, _ = rows[0]
     return Actor(
-        id=user.id,
-        role=Role(user.role),
-        team_ids=frozenset(team_ids),
-        validator=user.is_validator,
+        id=user_id,
+        role=Role(role),
+        team_ids=frozenset(team_id for _, _, team_id in rows if team_id is not None),
+        validator=bool(validator),
     )
 
 

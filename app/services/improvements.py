@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.expressions import F, Subquery
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -106,12 +107,21 @@ def improvement_cursor(improvement: Improvement) -> str:
     return cursor_of(improvement, tag="i", columns=IMPROVEMENT_COLUMNS)
 
 
-async def votes_seen_by(actor: Actor, improvement: Improvement) -> int:
-    """Every linked ticket counts; those who do not see the whole list count only the
-    tickets they see, so that no one learns of tickets that are not theirs."""
+async def votes_seen_by(actor: Actor, items: list[Improvement]) -> dict[int, int]:
+    """The votes of each item by id. Every linked ticket counts; those who do not see the
+    whole list count only the tickets they see, so that no one learns of tickets that are
+    not theirs (one query for all the items)."""
     if await sees_every_item(actor):
-        return improvement.votes
-    return await visible_tickets(actor).filter(improvement_id=improvement.id).count()
+        return {item.id: item.votes for item in items}
+    seen = (
+        await visible_tickets(actor)
+        .filter(improvement_id__in=[item.id for item in items])
+        .annotate(seen=Count("id"))
+        .group_by("improvement_id")
+        .values_list("improvement_id", "seen")
+    )
+    counted = dict(seen)
+    return {item.id: counted.get(item.id, 0) for item in items}
 
 
 def linked_tickets(actor: Actor, improvement_id: int) -> QuerySet[Ticket]:

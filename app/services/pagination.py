@@ -152,11 +152,15 @@ def seek(
 
 
 def order(query: QuerySet[Any], columns: Sequence[Column], descending: bool) -> QuerySet[Any]:
-    """Order by the columns, NULLs last when ascending and first when descending."""
+    """Order by the columns, NULLs last when ascending and first when descending.
+
+    That is PostgreSQL's own order, which its indexes serve as they are; SQLite sorts
+    NULLs first, so there a flag column puts them in their place."""
+    nulls_sort_first = query.model._meta.db.capabilities.dialect == "sqlite"
     orderings = []
     for column in columns:
         sign = "-" if descending != column.reverse else ""
-        if column.nullable:
+        if column.nullable and nulls_sort_first:
             flag = f"{column.name}_is_null"
             query = query.annotate(
                 **{flag: Case(When(Q(**{f"{column.name}__isnull": True}), then="1"), default="0")}

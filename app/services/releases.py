@@ -39,8 +39,14 @@ async def visible_releases(actor: Actor) -> QuerySet[Release]:
     return Release.filter(id__in=await theirs.values_list("release_id", flat=True))
 
 
+async def get_releases(actor: Actor, release_ids: list[int]) -> dict[int, Release]:
+    """Of these releases, those the actor may see, by id (the items of a page at once)."""
+    found = await (await visible_releases(actor)).filter(id__in=release_ids)
+    return {release.id: release for release in found}
+
+
 async def get_release(actor: Actor, release_id: int) -> Release | None:
-    return await (await visible_releases(actor)).filter(id=release_id).first()
+    return (await get_releases(actor, [release_id])).get(release_id)
 
 
 async def list_releases(*, actor: Actor, window: Window) -> Page[Release]:

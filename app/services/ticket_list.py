@@ -104,8 +104,9 @@ def matching_tickets(
 async def list_tickets(
     *, actor: Actor, flt: TicketFilter, order: TicketOrder, window: Window
 ) -> Page[Ticket]:
-    """One page of the tickets the actor may see, matching the filter."""
-    query = matching_tickets(actor, flt)
+    """One page of the tickets the actor may see, matching the filter, each with its team
+    (whoever sees a ticket sees its team): read in the same statement."""
+    query = matching_tickets(actor, flt).select_related("team")
     return await fetch_page(
         query,
         tag=order.tag,

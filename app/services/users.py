@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Set
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.models import Membership, Team, User
+from app.models import Membership, Team, Ticket, User
 from app.models.enums import Language, MailKind, Role
 from app.services.actors import Actor, require_admin
 from app.services.auth import hash_password
@@ -37,9 +37,26 @@ async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
     return shown
 
 
-async def get_users(actor: Actor, user_ids: list[int]) -> dict[int, User]:
-    """The users of user_ids that the actor may see, by id."""
-    shown = await visible_user_ids(actor, set(user_ids))
+def people_of_tickets(actor: Actor, tickets: Iterable[Ticket]) -> set[int]:
+    """The authors and assignees of tickets the actor sees whom visible_user_ids shows
+    them, known without asking the database: every author (a requester sees only their
+    own tickets), and the assignees for handlers, or when the actor is the assignee."""
+    shown: set[int] = set()
+    for ticket in tickets:
+        shown.add(ticket.author_id)  # type: ignore[attr-defined]
+        assignee_id: int | None = ticket.assignee_id  # type: ignore[attr-defined]
+        if assignee_id is not None and (actor.is_handler or assignee_id == actor.id):
+            shown.add(assignee_id)
+    return shown
+
+
+async def get_users(
+    actor: Actor, user_ids: list[int], *, known: Set[int] = frozenset()
+) -> dict[int, User]:
+    """The users of user_ids that the actor may see, by id; known: ids already known to
+    be visible to the actor (people_of_tickets), which need no visibility query."""
+    wanted = set(user_ids)
+    shown = (wanted & known) | await visible_user_ids(actor, wanted - known)
     return {u.id: u for u in await User.filter(id__in=list(shown))} if shown else {}
 
 

@@ -4,7 +4,7 @@ from app.models.enums import FeedEventKind
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_improvements_mail_sign_in')]
+    dependencies = [('models', '0006_dashboard_order_index')]
 
     initial = False
 
