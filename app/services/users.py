@@ -25,15 +25,21 @@ async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
     if actor.is_admin:
         return set(user_ids)
     shown = user_ids & {actor.id}
-    rest = list(user_ids - shown)
-    if actor.is_handler and rest and actor.team_ids:
+    if actor.is_handler and actor.team_ids and user_ids - shown:
         # Teammates, so that work can be handed over.
-        teammates = Membership.filter(team_id__in=list(actor.team_ids), user_id__in=rest)
+        teammates = Membership.filter(
+            team_id__in=list(actor.team_ids), user_id__in=list(user_ids - shown)
+        )
         shown |= set(await teammates.values_list("user_id", flat=True))
-    if actor.is_handler and rest:
-        for column in ("author_id", "assignee_id"):
-            theirs = visible_tickets(actor).filter(**{f"{column}__in": rest})
-            shown |= set(await theirs.distinct().values_list(column, flat=True))
+    # Only those not yet shown are looked for among the tickets: a handler's history is
+    # mostly teammates', and the tickets of a busy handler run into the hundreds of
+    # thousands.
+    for column in ("author_id", "assignee_id"):
+        rest = list(user_ids - shown)
+        if not actor.is_handler or not rest:
+            break
+        theirs = visible_tickets(actor).filter(**{f"{column}__in": rest})
+        shown |= set(await theirs.distinct().values_list(column, flat=True))
     return shown
 
 
