@@ -15,6 +15,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from app.services import feed
 from tests.conftest import PASSWORD, GraphQLClient, Person
+from tests.servers import CREATE_DRAFT, SUBMIT
 
 CHROMIUM = "/usr/bin/chromium"
 # Playwright adds --headless, a fresh --user-data-dir and its own automation flags.
@@ -29,17 +30,6 @@ CHROMIUM_ARGS = [
 ]
 # Generous: these waits are for the page to settle, never measurements.
 expect.set_options(timeout=10_000)
-
-CREATE_DRAFT = """
-mutation Create($input: CreateDraftInput!) {
-  createDraft(input: $input) { ticket { id number } userErrors { field message code } }
-}
-"""
-SUBMIT = """
-mutation Submit($input: SubmitTicketInput!) {
-  submitTicket(input: $input) { ticket { number status } userErrors { field message code } }
-}
-"""
 
 
 @pytest.fixture(scope="session")
