@@ -8,6 +8,7 @@ from playwright.async_api import Browser, Page, expect
 
 from app.models import Ticket
 from app.models.enums import Priority, TicketType
+from app.services import handling
 from app.services.routing import set_route
 from tests.conftest import PASSWORD, Desk, GraphQLClient, Server, make_ticket
 from tests.e2e.conftest import listening, open_ticket, row, sign_in
@@ -93,6 +94,29 @@ async def test_a_ticket_submitted_through_the_api_appears_without_reload(
     await expect(page.get_by_text("2 open tickets")).to_be_visible()
     assert await page.evaluate("window.sameDocument") is True  # no reload happened
     await expect(arrived).to_have_count(1)
+
+
+async def test_the_queue_shows_within_half_a_minute_what_others_changed(
+    page: Page, server: Server, desk: Desk
+) -> None:
+    """Rows taken or closed by someone else are read again, pages kept."""
+    tickets = [await make_ticket(desk.alice, f"Export fails, case {n}") for n in range(30)]
+    first, last = tickets[0], tickets[-1]
+    await page.clock.install()  # the page's half-minute timer, run on demand
+    await sign_in(page, server.url, desk.support.user.email)
+    await expect(row(page, first.number)).to_contain_text("Unassigned")
+    await page.get_by_role("button", name="Show more").click()
+    await expect(row(page, last.number)).to_be_visible()
+
+    admin = await desk.admin.actor()
+    await handling.take_ticket(actor=admin, ticket_id=first.id)
+    await handling.close_ticket(actor=admin, ticket_id=last.id, resolution="Fixed in 2.4.1")
+    await page.clock.fast_forward(31_000)
+
+    await expect(row(page, first.number)).to_contain_text(desk.admin.user.display_name)
+    await expect(row(page, last.number)).to_have_count(0)
+    # The second page is still shown: 29 open tickets, every one of them.
+    await expect(page.locator("table.queue tbody tr")).to_have_count(29)
 
 
 async def test_an_external_handler_sees_only_their_teams_tickets(

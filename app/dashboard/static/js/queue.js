@@ -7,9 +7,10 @@ import { t } from "./i18n.js";
 import { dueCell, priorityBadge, ROW_FIELDS, statusBadge } from "./tickets.js";
 
 const PAGE = 25;
+const MOST = 100; // the API's largest page
 const QUEUE = `
-  query Queue($after: String) {
-    tickets(first: ${PAGE}, after: $after, filter: { status: [OPEN, PENDING, WAITING] },
+  query Queue($first: Int!, $after: String) {
+    tickets(first: $first, after: $after, filter: { status: [OPEN, PENDING, WAITING] },
             orderBy: { field: PRIORITY, direction: ASC }) {
       totalCount pageInfo { hasNextPage endCursor } nodes { ${ROW_FIELDS} }
     }
@@ -47,9 +48,9 @@ function insert(ticket) {
   return true;
 }
 
-async function loadPage(after = null) {
+async function loadPage(after = null, first = PAGE) {
   try {
-    const { tickets } = await gql(QUEUE, { after });
+    const { tickets } = await gql(QUEUE, { first, after });
     // Reading from the top again keeps what the feed brought: its ticket may have been
     // committed after this list was read.
     if (!after) state.rows = state.rows.filter((row) => state.fresh.has(row.id));
@@ -118,20 +119,26 @@ export function updateRow(ticket) {
   else state.totalCount -= 1;
 }
 
-/** Draw the queue; coming back to it reads the first page again, for the changes made since. */
+/** Read again, from the top, as many tickets as are shown: what others changed meanwhile
+ * (taken, answered, closed, re-prioritised) shows without folding the pages back. */
+function refresh() {
+  return loadPage(null, Math.min(MOST, Math.max(PAGE, state.rows.length)));
+}
+
+/** Draw the queue; coming back to it reads it again, for the changes made since. */
 export function showQueue(main) {
   state.view = main;
   draw();
-  if (state.loaded) loadPage();
+  if (state.loaded) refresh();
 }
 
 export function hideQueue() {
   state.view = null;
 }
 
-/** Redraw the time left every half minute. */
+/** Every half minute: the rows read again (changes made by others), the time left redrawn. */
 export function tick() {
-  if (state.view) draw();
+  if (state.view && state.loaded) refresh();
 }
 
 function row(ticket) {
