@@ -476,17 +476,21 @@ async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Deliv
     """The ticket each time it changes, while the actor may see it: NOT_FOUND at once when
     they may not (hidden and missing alike), and when they no longer may. Internal notes
     reach only those who see notes. The stream listens before it checks, so no change
-    that commits after the check is missed."""
+    that commits after the check is missed, and it skips the changes committed before."""
     hub = _require_hub()
     subscriber = hub.watch(actor.id, ticket_id)
     try:
+        # Changes committed before this point that the hub has not read yet are older than
+        # the subscription: what they changed is in any read of the ticket from now on.
+        since = await _head()
         viewer = await load_actor(actor.id)  # as they are now, not when the socket opened
         if viewer is None:
             raise ViewerSignedOut
         if await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
             raise not_found()
         while isinstance(delivery := await subscriber.queue.get(), Delivery):
-            yield delivery
+            if delivery.position > since:
+                yield delivery
         _why_it_ended(subscriber, "read the ticket again, then subscribe again")
     finally:
         hub.unsubscribe(subscriber)

@@ -982,6 +982,31 @@ async def test_a_ticket_re_routed_before_the_feed_read_it_comes_once_to_each(
         await quiet(support, product, admin)
 
 
+async def test_ticket_updated_starts_with_the_changes_made_after_subscribing(
+    desk: Desk, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change the hub had not read yet when the subscription started is not pushed:
+    it is older than the subscription."""
+    ticket = await make_ticket(desk.alice, "The export is slow")
+    admin = await desk.admin.actor()
+    document = "subscription U($id: ID!) { ticketUpdated(id: $id) { priority } }"
+    variables = {"id": to_global_id("Ticket", ticket.id)}
+    async with feed_held(monkeypatch) as release:
+        await tickets.adjust_ticket(
+            actor=admin, ticket_id=ticket.id, changes={"priority": Priority.P1}
+        )
+        listening = feed.subscriber_count()
+        async with subscribe(server, desk.support.token, document, variables) as sub:
+            await listening_beyond(listening)
+            release.set()
+            await sub.nothing_within(QUIET)
+            await tickets.adjust_ticket(
+                actor=admin, ticket_id=ticket.id, changes={"priority": Priority.P3}
+            )
+            message = await sub.next(3)
+            assert message["payload"]["data"]["ticketUpdated"] == {"priority": "P3"}
+
+
 async def test_a_re_prioritised_ticket_is_not_opened_again(
     gql: GraphQLClient, desk: Desk, server: Server
 ) -> None:
