@@ -28,7 +28,7 @@ from app.models import Counter, FeedEvent, Release, Ticket
 from app.models.enums import FeedEventKind, Priority, TicketType
 from app.services.actors import Actor, load_actor, load_actors
 from app.services.errors import ErrorCode, fail, not_found
-from app.services.visibility import can_see, get_visible_ticket, handles
+from app.services.visibility import can_see, can_see_in, get_visible_ticket, handles
 
 logger = logging.getLogger(__name__)
 
@@ -185,13 +185,11 @@ def opens_for(viewer: Actor, event: FeedEvent) -> bool:
     ticket: Ticket = event.ticket  # type: ignore[assignment]
     if event.kind not in OPENING or not can_see(viewer, ticket):
         return False
-
-    def sees_it_in(team_id: int | None) -> bool:  # can_see, for a submitted ticket
-        return ticket.author_id == viewer.id or handles(viewer, team_id)  # type: ignore[attr-defined]
-
-    if not sees_it_in(event.team_id):
+    if not can_see_in(viewer, ticket, event.team_id):
         return False
-    return event.kind is FeedEventKind.OPENED or not sees_it_in(event.team_before_id)
+    return event.kind is FeedEventKind.OPENED or not can_see_in(
+        viewer, ticket, event.team_before_id
+    )
 
 
 class FeedHub:

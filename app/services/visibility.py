@@ -35,11 +35,16 @@ def visible_tickets_parts(actor: Actor) -> list[Q]:
 def can_see(actor: Actor, ticket: Ticket) -> bool:
     """visible_tickets_q for one loaded ticket (the feed checks each event in memory);
     tests hold the two to the same answers."""
+    return can_see_in(actor, ticket, ticket.team_id)  # type: ignore[attr-defined]
+
+
+def can_see_in(actor: Actor, ticket: Ticket, team_id: int | None) -> bool:
+    """can_see, with the ticket routed to team_id (the team a feed event recorded)."""
     if ticket.author_id == actor.id:  # type: ignore[attr-defined]
         return True
     if ticket.status == TicketStatus.DRAFT:
         return False
-    return actor.is_admin or (actor.is_handler and ticket.team_id in actor.team_ids)  # type: ignore[attr-defined]
+    return handles(actor, team_id)
 
 
 def handles(actor: Actor, team_id: int | None) -> bool:
