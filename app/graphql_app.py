@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from app.schema.context import Context, Loaders
 from app.schema.errors import UNAVAILABLE_MESSAGE, database_unavailable
-from app.schema.execution import running_ws_operation
+from app.schema.frames import running_ws_operation
 from app.services.actors import actor_from_token
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

@@ -21,6 +21,7 @@ from app.db import apply_migrations, readiness, tortoise_config
 from app.graphql_app import GraphQLApp
 from app.limits import BodySizeLimit
 from app.schema import build_schema, schema
+from app.schema.frames import ServerWebSocket
 from app.services.brokers import make_broker
 from app.services.feed import start_feed, stop_feed
 from app.services.mail import start_mail, stop_mail
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Mount("/dashboard", app=dashboard_app(), name="dashboard"),
         ],
         middleware=[
+            Middleware(ServerWebSocket),
             Middleware(BodySizeLimit),
             Middleware(
                 CORSMiddleware,

@@ -8,12 +8,11 @@ subscriber to execute it shares it with the others that run the same document wi
 variables. Any other selection is executed per subscriber, as before. Whether a subscriber
 receives the event at all is decided beforehand, per subscriber (app/services/feed.py).
 
-A shared result is also encoded once: `shared_payload` gives its JSON text, which
-`send_next_frame` sends to the subscriber as a graphql-transport-ws `next` message straight
-from the subscription's resolver, below Strawberry's per-result pipeline (error handling,
-extension hooks, encoding). That pipeline costs about twice the rest of a delivery: with
-thousands of subscribers it is what bounds the delay. Results with errors, and selections
-that are not shared, still take the ordinary way, which masks errors.
+A shared result is also encoded once: `shared_payload` gives its JSON, which is sent to
+each subscriber as a ready-made graphql-transport-ws `next` message (app/schema/frames.py),
+below Strawberry's per-result pipeline (error handling, extension hooks, encoding).
+Results with errors, and selections that are not shared, still take the ordinary way,
+which masks errors.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import asyncio
 import json
 from collections.abc import Hashable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     ExecutionResult,
@@ -39,16 +38,8 @@ from graphql import (
     print_ast,
 )
 from graphql.pyutils import AwaitableOrValue
-from starlette.websockets import WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-
-if TYPE_CHECKING:
-    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-        BaseGraphQLTransportWSHandler,
-        Operation,
-    )
 
 # (type, field) of resolvers whose result does not depend on the viewer.
 SAME_FOR_EVERY_VIEWER = {
@@ -64,12 +55,8 @@ _UNKNOWN = object()
 MAX_DOCUMENTS = 1000
 _documents: dict[int, tuple[OperationDefinitionNode, str | None]] = {}
 # Each graphql-transport-ws operation runs in an asyncio task of its own, and so does each
-# HTTP request: these name the subscription that the current task executes.
+# HTTP request: this names the subscription that the current task executes.
 _subscription: ContextVar[SharedEventExecutor | None] = ContextVar("subscription", default=None)
-# The graphql-transport-ws operation of this task, its handler and its `next` frames' start.
-_ws_operation: ContextVar[
-    tuple[Operation[Any, Any], BaseGraphQLTransportWSHandler[Any, Any], str]
-] = ContextVar("ws_operation")
 
 
 def same_for_every_viewer(
@@ -199,50 +186,31 @@ async def _copy_when_done(shared: asyncio.Future[ExecutionResult]) -> ExecutionR
     return _copy(await asyncio.shield(shared))
 
 
-async def shared_payload(event: Any) -> str | None:
-    """The `next` payload of the current subscription for this event, as JSON text made
-    once for all the subscribers that share it; None when this subscription's results are
-    not shared or this one has errors. The event carries `shared_results` (results) and
-    `shared_payloads` (their texts, being made or made)."""
-    executor = _subscription.get()
-    key = executor.share_key if executor is not None else None
-    if executor is None or key is None:
+def current_subscription() -> SharedEventExecutor | None:
+    """The executor of the subscription this task runs, if any."""
+    return _subscription.get()
+
+
+async def shared_payload(executor: SharedEventExecutor, event: Any) -> bytes | None:
+    """The `next` payload of the subscription for this event, as JSON made once for all
+    the subscribers that share it; None when its results are not shared or this one has
+    errors. The event carries `shared_results` (results) and `shared_payloads` (their
+    JSON, being made or made)."""
+    key = executor.share_key
+    if key is None:
         return None
-    payloads: dict[Hashable, asyncio.Future[str | None]] = event.shared_payloads
+    payloads: dict[Hashable, asyncio.Future[bytes | None]] = event.shared_payloads
     made = payloads.get(key)
     if made is None:
-        # A task of its own, as for shared results: the subscribers woken by the same
-        # event wait for it, and cancelling the first must not cancel it for the others.
+        # A task of its own, as for shared results: the subscribers of the same event
+        # wait for it, and cancelling the first must not cancel it for the others.
         made = payloads[key] = asyncio.ensure_future(_encoded(executor, event))
     if made.done() and not made.cancelled() and made.exception() is None:
         return made.result()
     return await asyncio.shield(made)
 
 
-async def _encoded(executor: SharedEventExecutor, event: Any) -> str | None:
+async def _encoded(executor: SharedEventExecutor, event: Any) -> bytes | None:
     outcome = executor.build_per_event_executor(event).execute_operation(False)
     result = await outcome if executor.is_awaitable(outcome) else outcome
-    return None if result.errors else json.dumps({"data": result.data})
-
-
-def running_ws_operation(
-    operation: Operation[Any, Any], handler: BaseGraphQLTransportWSHandler[Any, Any]
-) -> None:
-    """Called by the websocket handler at the start of each operation's task."""
-    prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
-    _ws_operation.set((operation, handler, prefix))
-
-
-async def send_next_frame(payload: str) -> bool:
-    """Send a `next` message with this payload for the current graphql-transport-ws
-    operation, as Strawberry would; False when the current task runs no such operation."""
-    current = _ws_operation.get(None)
-    if current is None:
-        return False
-    operation, handler, prefix = current
-    if not operation.completed:
-        try:
-            await handler.websocket.ws.send_text(f"{prefix}{payload}}}")  # type: ignore[attr-defined]
-        except WebSocketDisconnect as error:  # as Strawberry's own sending reports it
-            raise WebSocketDisconnected from error
-    return True
+    return None if result.errors else json.dumps({"data": result.data}).encode()

@@ -12,7 +12,8 @@ from strawberry.types import Info
 from app.models import Ticket
 from app.models.enums import Priority, TicketType
 from app.schema.context import Context, Loaders, require_actor
-from app.schema.execution import send_next_frame, shared_payload
+from app.schema.execution import SharedEventExecutor, current_subscription, shared_payload
+from app.schema.frames import NextFrames, current_frames
 from app.schema.improvements import ReleaseNode
 from app.schema.mutations import ticket_pk
 from app.schema.queries import id_argument
@@ -60,6 +61,43 @@ def opened_event(delivery: feed.Delivery) -> TicketOpenedEvent:
     return event
 
 
+class OpenedTicketFrames:
+    """Sends the events of a ticketOpened subscription whose results are shared as
+    ready-made messages, from the feed's hub (feed.Sink) or from its own task."""
+
+    def __init__(
+        self, info: Info[Context, Any], executor: SharedEventExecutor, frames: NextFrames
+    ) -> None:
+        self.info = info
+        self.executor = executor
+        self.frames = frames
+        self.key = executor.share_key
+
+    async def encode(self, delivery: feed.Delivery) -> bytes | None:
+        as_viewer_now(self.info, delivery.viewer, delivery.ticket)
+        return await shared_payload(self.executor, opened_event(delivery))
+
+    def send(self, encoded: bytes) -> bool:
+        return self.frames.send_now(encoded)
+
+    async def deliver(self, delivery: feed.Delivery) -> bool:
+        """From the subscription's task: False when the event must be yielded instead."""
+        payload = await self.encode(delivery)
+        if payload is None:
+            return False
+        await self.frames.send(payload)
+        return True
+
+
+def opened_ticket_frames(info: Info[Context, Any]) -> OpenedTicketFrames | None:
+    """Ready-made messages, when this subscription's results are shared and it runs over
+    graphql-transport-ws."""
+    executor, frames = current_subscription(), current_frames()
+    if executor is None or frames is None or executor.share_key is None:
+        return None
+    return OpenedTicketFrames(info, executor, frames)
+
+
 # What a client should do about each end: resume with its last cursor, or sign in again.
 END_CODES = {feed.SubscriberTooSlow: "SUBSCRIBER_TOO_SLOW", feed.ViewerSignedOut: "UNAUTHENTICATED"}
 
@@ -101,15 +139,15 @@ class Subscription:
                 priority=value(filter.priority),
                 team_id=id_argument(value(filter.team_id), "Team", "filter.teamId"),
             )
-        stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume)
+        frames = opened_ticket_frames(info)
+        sink = frames if frames is not None and frames.frames.direct else None
+        stream = feed.ticket_opened_stream(actor=actor, flt=flt, after=resume, sink=sink)
         try:
             async for delivery in stream:
-                event = opened_event(delivery)
-                as_viewer_now(info, delivery.viewer, delivery.ticket)
-                payload = await shared_payload(event)
-                if payload is not None and await send_next_frame(payload):
+                if frames is not None and await frames.deliver(delivery):
                     continue
-                yield event
+                as_viewer_now(info, delivery.viewer, delivery.ticket)
+                yield opened_event(delivery)
         except feed.StreamEnded as error:
             raise stream_ended(error) from None
 

@@ -103,6 +103,22 @@ class ViewerSignedOut(StreamEnded):
         super().__init__("this account is no longer active: the subscription has ended")
 
 
+class Sink(Protocol):
+    """Sends a subscriber's deliveries from the hub itself, without waking the subscriber's
+    task: with thousands of subscribers, the wake-ups and each message's way through the
+    ASGI layers were a large part of the delay (docs/benchmarks.md). Sinks with equal keys
+    send the same encoding of an event."""
+
+    key: Hashable
+
+    async def encode(self, delivery: Delivery) -> bytes | None:
+        """The delivery as this sink sends it; None when it must take the ordinary way."""
+
+    def send(self, encoded: bytes) -> bool:
+        """Send at once, never waiting; False when it cannot (the socket is backed up or
+        closing): then the delivery is queued as usual."""
+
+
 class Subscriber:
     """One subscription: of opened tickets (flt), of the changes of one ticket, or of
     published releases."""
@@ -115,6 +131,7 @@ class Subscriber:
         *,
         ticket_id: int | None = None,
         releases: bool = False,
+        sink: Sink | None = None,
     ) -> None:
         self.user_id = user_id
         self.flt = flt
@@ -124,28 +141,39 @@ class Subscriber:
         # One slot more than queue_size for the end-of-stream mark: a dropped subscriber
         # still receives every event before it, a gap-free prefix.
         self.queue: asyncio.Queue[Delivery | ReleaseDelivery | None] = asyncio.Queue(queue_size + 1)
+        self.sink = sink
+        self.waiting = False  # its stream waits for the next delivery
+        self.last = -1  # the position of the last event delivered
         self.too_slow = False
         self.lost_sight = False  # ticketUpdated: the viewer may no longer see the ticket
         self.signed_out = False
         self.closed = False
 
-    def offer(
+    async def next(self) -> Delivery | ReleaseDelivery | None:
+        """The next delivery; None when the hub closed the subscription."""
+        self.waiting = True
+        try:
+            return await self.queue.get()
+        finally:
+            self.waiting = False
+
+    def accept(
         self, event: FeedEvent, viewer: Actor | None, shared: dict[Hashable, object] | None = None
-    ) -> None:
-        """Queue the event if it is one this subscriber wants and the viewer, as loaded
-        now, may see it. The hub passes one shared dict per event to all its subscribers;
-        an offer without one gets its own."""
+    ) -> Delivery | ReleaseDelivery | None:
+        """The delivery of the event if it is one this subscriber wants and the viewer, as
+        loaded now, may see it; closes the subscription when it must end. The hub passes
+        one shared dict per event to all its subscribers; without one, the delivery gets
+        its own."""
         if self.closed:
-            return
+            return None
         if viewer is None:  # deactivated meanwhile: the stream ends
             self.signed_out = True
             self._close()
-            return
+            return None
         if self.releases:
             # Who may see the release is checked by the stream (it takes a query).
             release: Release = event.release  # type: ignore[assignment]
-            self._put(ReleaseDelivery(event.position, release, viewer))
-            return
+            return ReleaseDelivery(event.position, release, viewer)
         ticket: Ticket = event.ticket  # type: ignore[assignment]
         if self.ticket_id is None:
             wanted = opens_for(viewer, event) and self.flt.matches(ticket)
@@ -154,14 +182,41 @@ class Subscriber:
         elif not can_see(viewer, ticket):  # re-routed away, or the viewer left the team
             self.lost_sight = True
             self._close()
-            return
+            return None
         else:
             # An internal note is news only to those who see notes.
             wanted = not event.internal or handles(viewer, ticket.team_id)  # type: ignore[attr-defined]
-        if wanted:
-            self._put(Delivery(event.position, ticket, viewer, {} if shared is None else shared))
+        if not wanted:
+            return None
+        return Delivery(event.position, ticket, viewer, {} if shared is None else shared)
 
-    def _put(self, delivery: Delivery | ReleaseDelivery) -> None:
+    def may_send_directly(self, delivery: Delivery | ReleaseDelivery) -> bool:
+        """Whether the sink may send this delivery now: the stream waits on an empty queue,
+        so nothing before it is still on its way, and it is past what the stream gave
+        (a replay may have given it already)."""
+        return (
+            self.sink is not None
+            and self.waiting
+            and not self.closed
+            and self.queue.empty()
+            and delivery.position > self.last
+        )
+
+    def send_directly(self, delivery: Delivery | ReleaseDelivery, encoded: bytes | None) -> bool:
+        """Whether the sink sent the delivery, encoded; else it is to be queued."""
+        # Checked again: encoding the event let other tasks run.
+        if encoded is None or self.sink is None or not self.may_send_directly(delivery):
+            return False
+        try:
+            sent = self.sink.send(encoded)
+        except Exception:  # the ordinary way, through the queue, reports what went wrong
+            logger.exception("feed: could not send an event directly")
+            return False
+        if sent:
+            self.last = delivery.position
+        return sent
+
+    def put(self, delivery: Delivery | ReleaseDelivery) -> None:
         if self.queue.qsize() >= self.queue_size:
             self.too_slow = True
             self._close()
@@ -185,7 +240,8 @@ def opens_for(viewer: Actor, event: FeedEvent) -> bool:
     ticket: Ticket = event.ticket  # type: ignore[assignment]
     if event.kind not in OPENING or not can_see(viewer, ticket):
         return False
-    if not can_see_in(viewer, ticket, event.team_id):
+    moved = event.team_id != ticket.team_id  # type: ignore[attr-defined]
+    if moved and not can_see_in(viewer, ticket, event.team_id):
         return False
     return event.kind is FeedEventKind.OPENED or not can_see_in(
         viewer, ticket, event.team_before_id
@@ -231,8 +287,8 @@ class FeedHub:
     def wake(self) -> None:
         self._wakeup.set()
 
-    def subscribe(self, user_id: int, flt: FeedFilter) -> Subscriber:
-        subscriber = Subscriber(user_id, flt, self.queue_size)
+    def subscribe(self, user_id: int, flt: FeedFilter, sink: Sink | None = None) -> Subscriber:
+        subscriber = Subscriber(user_id, flt, self.queue_size, sink=sink)
         self._subscribers.add(subscriber)
         return subscriber
 
@@ -287,12 +343,26 @@ class FeedHub:
             user_ids = {s.user_id for subscribers in concerned for s in subscribers}
             viewers = await load_actors(user_ids) if user_ids else {}
             for event, subscribers in zip(events, concerned, strict=True):
-                shared: dict[Hashable, object] = {}
-                for subscriber in subscribers:
-                    subscriber.offer(event, viewers.get(subscriber.user_id), shared)
-                    if subscriber.closed:
-                        self.unsubscribe(subscriber)
+                await self._fan_out(event, subscribers, viewers)
                 self.head = event.position
+
+    async def _fan_out(
+        self, event: FeedEvent, subscribers: list[Subscriber], viewers: dict[int, Actor]
+    ) -> None:
+        shared: dict[Hashable, object] = {}
+        encodings: dict[Hashable, bytes | None] = {}  # by sink key: one encoding per event
+        for subscriber in subscribers:
+            delivery = subscriber.accept(event, viewers.get(subscriber.user_id), shared)
+            if delivery is not None:
+                sink = subscriber.sink
+                if sink is not None and subscriber.may_send_directly(delivery):
+                    if sink.key not in encodings:
+                        encodings[sink.key] = await _encode(sink, delivery)
+                    if subscriber.send_directly(delivery, encodings[sink.key]):
+                        continue
+                subscriber.put(delivery)
+            if subscriber.closed:
+                self.unsubscribe(subscriber)
 
     async def _purge(self) -> None:
         while True:
@@ -301,6 +371,14 @@ class FeedHub:
             except Exception:
                 logger.exception("feed: could not purge old events")
             await asyncio.sleep(PURGE_EVERY)
+
+
+async def _encode(sink: Sink, delivery: Delivery | ReleaseDelivery) -> bytes | None:
+    try:
+        return await sink.encode(delivery)  # type: ignore[arg-type]
+    except Exception:  # the ordinary way, through the queue, reports what went wrong
+        logger.exception("feed: could not encode an event for its subscribers' sinks")
+        return None
 
 
 async def _head() -> int:
@@ -430,7 +508,7 @@ async def _replay(user_id: int, flt: FeedFilter, after: int) -> AsyncIterator[De
 
 
 async def ticket_opened_stream(
-    *, actor: Actor, flt: FeedFilter, after: int | None = None
+    *, actor: Actor, flt: FeedFilter, after: int | None = None, sink: Sink | None = None
 ) -> AsyncIterator[Delivery]:
     """Opened tickets the actor may see and that match the filter, in position order.
 
@@ -438,20 +516,21 @@ async def ticket_opened_stream(
     no duplicate: the subscriber listens before the replay reads the table, and live
     events the replay already gave are skipped. Visibility is checked per event with
     fresh data, so a user deactivated or moved out of a team stops receiving at once.
+    While the stream waits, the hub may hand live events to the sink instead: those are
+    not yielded.
     """
     hub = _require_hub()
-    subscriber = hub.subscribe(actor.id, flt)
+    subscriber = hub.subscribe(actor.id, flt, sink)
     try:
-        last = -1
         if after is not None:
             await _check_resume_point(after, hub.retention)
-            last = after
+            subscriber.last = after
             async for delivery in _replay(actor.id, flt, after):
-                last = delivery.position
+                subscriber.last = delivery.position
                 yield delivery
-        while isinstance(delivery := await subscriber.queue.get(), Delivery):
-            if delivery.position > last:
-                last = delivery.position
+        while isinstance(delivery := await subscriber.next(), Delivery):
+            if delivery.position > subscriber.last:
+                subscriber.last = delivery.position
                 yield delivery
         _why_it_ended(subscriber, "subscribe again with the last cursor received to resume")
     finally:
@@ -486,7 +565,7 @@ async def ticket_changes(*, actor: Actor, ticket_id: int) -> AsyncIterator[Deliv
             raise ViewerSignedOut
         if await get_visible_ticket(viewer, ticket_id=ticket_id) is None:
             raise not_found()
-        while isinstance(delivery := await subscriber.queue.get(), Delivery):
+        while isinstance(delivery := await subscriber.next(), Delivery):
             if delivery.position > since:
                 yield delivery
         _why_it_ended(subscriber, "read the ticket again, then subscribe again")
@@ -500,7 +579,7 @@ async def published_releases(*, actor: Actor) -> AsyncIterator[ReleaseDelivery]:
     hub = _require_hub()
     subscriber = hub.watch_releases(actor.id)
     try:
-        while isinstance(delivery := await subscriber.queue.get(), ReleaseDelivery):
+        while isinstance(delivery := await subscriber.next(), ReleaseDelivery):
             yield delivery
         _why_it_ended(subscriber, "read the releases again, then subscribe again")
     finally:

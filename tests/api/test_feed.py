@@ -11,7 +11,9 @@ import contextlib
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -25,12 +27,18 @@ from graphql import (
     validate,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+from websockets.uri import parse_uri
 
 from app.models import Membership, RoutingRule, Team, User
 from app.models.enums import Priority, Role, TicketType
-from app.schema import schema, subscriptions
+from app.schema import schema
 from app.schema.execution import same_for_every_viewer
+from app.schema.frames import SERVER_CONNECTION, NextFrames, _plain_frame
 from app.schema.ids import pk_of, to_global_id
 from app.services import feed, handling, messages, tickets
 from app.services.routing import set_route
@@ -1176,22 +1184,39 @@ async def test_subscribers_of_a_viewer_independent_selection_share_one_execution
         await quiet(*subs)
 
 
+@dataclass
+class Frame:
+    payload: bytes
+    by_hub: bool  # sent by the feed's hub, without waking the subscription's task
+
+
 @pytest.fixture
-def frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The payloads sent as ready-made frames, below Strawberry's per-result pipeline."""
-    sent: list[str] = []
-    send = subscriptions.send_next_frame
+def frames(monkeypatch: pytest.MonkeyPatch) -> list[Frame]:
+    """The payloads sent as ready-made messages, below Strawberry's per-result pipeline."""
+    sent: list[Frame] = []
+    send_now, send = NextFrames.send_now, NextFrames.send
 
-    async def counted(payload: str) -> bool:
-        sent.append(payload)
-        return await send(payload)
+    def sent_now(self: NextFrames, payload: bytes) -> bool:
+        done = send_now(self, payload)
+        task = asyncio.current_task()
+        by_hub = task is not None and task.get_name() == "feed-pump"
+        if done and by_hub:
+            sent.append(Frame(payload, by_hub=True))
+        return done
 
-    monkeypatch.setattr(subscriptions, "send_next_frame", counted)
+    async def sent_by_task(self: NextFrames, payload: bytes) -> None:
+        before = self.sent
+        await send(self, payload)
+        if self.sent > before:
+            sent.append(Frame(payload, by_hub=False))
+
+    monkeypatch.setattr(NextFrames, "send_now", sent_now)
+    monkeypatch.setattr(NextFrames, "send", sent_by_task)
     return sent
 
 
 async def test_a_shared_result_reaches_each_subscriber_as_the_message_strawberry_would_send(
-    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str], executions: list[str]
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[Frame], executions: list[str]
 ) -> None:
     """One execution and one encoding for every subscriber; each message is the protocol's
     `next` with the subscriber's own operation id (one that JSON must escape here)."""
@@ -1211,11 +1236,13 @@ async def test_a_shared_result_reaches_each_subscriber_as_the_message_strawberry
         assert for_admin["ticket"]["number"] == incident["number"]
         assert executions == ["Shared"]
         assert len(frames) == 2
-        assert frames[0] == frames[1]
+        assert frames[0].payload == frames[1].payload
+        # Both subscribers were waiting: the hub sent to each without waking its task.
+        assert all(frame.by_hub for frame in frames), frames
 
 
 async def test_a_viewer_dependent_result_takes_the_ordinary_way(
-    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str]
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[Frame]
 ) -> None:
     async with subscribe(server, desk.support.token, AUTHOR_TEAMS) as support:
         incident = await open_ticket(gql, desk.alice, "INCIDENT")
@@ -1224,8 +1251,66 @@ async def test_a_viewer_dependent_result_takes_the_ordinary_way(
         assert frames == []
 
 
+def test_a_ready_made_frame_is_the_message_a_websocket_client_reads() -> None:
+    """The frames the hub writes itself on connections without compression: one per
+    event and message start, each read back whole by websockets' own client."""
+    client = ClientProtocol(parse_uri("ws://feed.example/graphql"), state=State.OPEN)
+    payload = json.dumps({"data": {"ticketOpened": {"subject": "é" * 200}}}).encode()
+    starts = [b'{"id":"1","type":"next","payload":', b'{"id":"\\"x","type":"next","payload":']
+    frames = [_plain_frame(start, payload) for start in (*starts, starts[0])]
+    assert frames[2] is frames[0]  # made once for the event
+    for frame in frames:
+        client.receive_data(frame)
+    received = [event.data for event in client.events_received()]
+    assert received == [start + payload + b"}" for start in (*starts, starts[0])]
+    assert all(json.loads(data)["payload"] == json.loads(payload) for data in received)
+    later = json.dumps({"data": {"ticketOpened": {"subject": "next"}}}).encode()
+    client.receive_data(_plain_frame(starts[0], later))
+    assert [event.data for event in client.events_received()] == [starts[0] + later + b"}"]
+
+
+class ServerConnection:
+    """What NextFrames uses of uvicorn's websockets connection, writing into a list."""
+
+    def __init__(self) -> None:
+        self.conn = ServerProtocol(state=State.OPEN)
+        self.close_sent = False
+        self.disconnected = False
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.written: list[bytes] = []
+        self.transport = SimpleNamespace(is_closing=lambda: False, write=self.written.append)
+
+
+def operation(handler: Any) -> Operation[Any, Any]:
+    return Operation(handler, "1", "subscription { ticketOpened { cursor } }", None, None)
+
+
+async def test_the_hub_sends_nothing_for_an_operation_that_ended_or_a_backed_up_socket() -> None:
+    connection = ServerConnection()
+    scope = {"type": "websocket", SERVER_CONNECTION: connection}
+    handler = SimpleNamespace(
+        operations={}, websocket=SimpleNamespace(ws=SimpleNamespace(scope=scope))
+    )
+    first = operation(handler)
+    handler.operations["1"] = first
+    frames = NextFrames(first, handler)  # type: ignore[arg-type]
+    payload = b'{"data":{"ticketOpened":{"cursor":"x"}}}'
+    assert frames.send_now(payload)
+    assert len(connection.written) == 1
+
+    connection.writable.clear()  # above uvicorn's write buffer limit: it waits in the queue
+    assert not frames.send_now(payload)
+    connection.writable.set()
+    # The client completes "1" and at once subscribes again with the same id: the old
+    # operation's task is not cancelled yet, but nothing of it may reach the new one.
+    handler.operations["1"] = operation(handler)
+    assert not frames.send_now(payload)
+    assert len(connection.written) == 1
+
+
 async def test_no_frame_follows_the_completion_of_a_shared_subscription(
-    gql: GraphQLClient, desk: Desk, server: Server, frames: list[str]
+    gql: GraphQLClient, desk: Desk, server: Server, frames: list[Frame]
 ) -> None:
     async with acknowledged(server, desk.support.token) as ws:
         listening = feed.subscriber_count()

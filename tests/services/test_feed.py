@@ -38,6 +38,13 @@ def opened(position: int, ticket: Ticket) -> FeedEvent:
     )
 
 
+def offer(subscriber: Subscriber, event: FeedEvent, viewer: Actor | None) -> None:
+    """What the hub does with an event for a subscriber that has no sink."""
+    delivery = subscriber.accept(event, viewer)
+    if delivery is not None:
+        subscriber.put(delivery)
+
+
 def drain(subscriber: Subscriber) -> list[Delivery | None]:
     """Everything queued for a subscriber, without waiting."""
     items: list[Delivery | None] = []
@@ -79,14 +86,14 @@ async def test_subscriber_queue_is_bounded_and_an_overflow_closes_it_with_a_reas
     ticket = await make_ticket(desk.alice)
     subscriber = Subscriber(ADMIN.id, FeedFilter(), queue_size=3)
     for position in (1, 2, 3):
-        subscriber.offer(opened(position, ticket), ADMIN)
+        offer(subscriber, opened(position, ticket), ADMIN)
     assert subscriber.queue.qsize() == 3
     assert not subscriber.closed
 
-    subscriber.offer(opened(4, ticket), ADMIN)  # one more than it may lag behind
+    offer(subscriber, opened(4, ticket), ADMIN)  # one more than it may lag behind
     assert subscriber.closed
     assert subscriber.too_slow
-    subscriber.offer(opened(5, ticket), ADMIN)  # closed: nothing more is taken
+    offer(subscriber, opened(5, ticket), ADMIN)  # closed: nothing more is taken
     queued = drain(subscriber)
     # A gap-free prefix, then the end mark: the client resumes from position 3.
     assert [d.position if d else None for d in queued] == [1, 2, 3, None]
@@ -97,7 +104,7 @@ async def test_events_a_subscriber_may_not_see_take_no_room_in_its_queue(desk: D
     bob = await desk.bob.actor()
     subscriber = Subscriber(bob.id, FeedFilter(), queue_size=2)
     for position in range(1, 11):
-        subscriber.offer(opened(position, ticket), bob)
+        offer(subscriber, opened(position, ticket), bob)
     assert subscriber.queue.empty()
     assert not subscriber.closed
 
@@ -105,8 +112,8 @@ async def test_events_a_subscriber_may_not_see_take_no_room_in_its_queue(desk: D
 async def test_deactivated_subscriber_is_closed_without_being_called_slow(desk: Desk) -> None:
     ticket = await make_ticket(desk.alice)
     subscriber = Subscriber(desk.support.id, FeedFilter(), queue_size=5)
-    subscriber.offer(opened(1, ticket), await desk.support.actor())
-    subscriber.offer(opened(2, ticket), None)  # load_actors no longer finds them active
+    offer(subscriber, opened(1, ticket), await desk.support.actor())
+    offer(subscriber, opened(2, ticket), None)  # load_actors no longer finds them active
     assert subscriber.closed
     assert not subscriber.too_slow
     assert [d.position if d else None for d in drain(subscriber)] == [1, None]
@@ -295,7 +302,7 @@ async def test_feed_visibility_agrees_with_the_list_query_for_every_viewer_and_s
         listing = await load_actor(user_id)  # a deactivated user's token is refused
         for cell, ticket in grid.items():
             subscriber = Subscriber(user_id, FeedFilter(), queue_size=10)
-            subscriber.offer(opened(1, ticket), actors.get(user_id))
+            offer(subscriber, opened(1, ticket), actors.get(user_id))
             by_feed = any(item is not None for item in drain(subscriber))
             by_list = (
                 listing is not None
