@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 # Where ServerWebSocket leaves uvicorn's connection in a websocket's scope.
 SERVER_CONNECTION = "support_desk.server_websocket"
+# What NextFrames uses of it: internals of uvicorn, so a release without one of them leaves
+# every message to the ordinary way rather than failing on each.
+CONNECTION_PARTS = ("conn", "transport", "writable", "close_sent", "disconnected")
 # Each graphql-transport-ws operation runs in an asyncio task of its own.
 _frames: ContextVar[NextFrames] = ContextVar("next_frames")
 
@@ -50,7 +53,9 @@ class ServerWebSocket:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             connection = getattr(send, "__self__", None)
-            if isinstance(connection, WebSocketsSansIOProtocol):
+            if isinstance(connection, WebSocketsSansIOProtocol) and all(
+                hasattr(connection, part) for part in CONNECTION_PARTS
+            ):
                 scope[SERVER_CONNECTION] = connection
         await self.app(scope, receive, send)
 
