@@ -75,7 +75,6 @@ class NextFrames:
             SERVER_CONNECTION
         )
         self.prefix = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'.encode()
-        self.sent = 0  # messages sent, either way
 
     @property
     def direct(self) -> bool:
@@ -113,19 +112,21 @@ class NextFrames:
             connection.transport.write(_plain_frame(self.prefix, payload))
         else:
             return False
-        self.sent += 1
         return True
 
-    async def send(self, payload: bytes) -> None:
-        """Send from the operation's own task, waiting while the socket is backed up."""
-        if not self.running or self.send_now(payload):
-            return
+    async def send(self, payload: bytes) -> bool:
+        """Send from the operation's own task, waiting while the socket is backed up;
+        False when the operation has ended."""
+        if not self.running:
+            return False
+        if self.send_now(payload):
+            return True
         message = b"".join((self.prefix, payload, b"}")).decode()
         try:
             await self.websocket.send_text(message)
         except WebSocketDisconnect as error:  # as Strawberry's own sending reports it
             raise WebSocketDisconnected from error
-        self.sent += 1
+        return True
 
 
 # The frames of the last payload sent, by message prefix: the hub sends one event's payload

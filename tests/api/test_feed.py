@@ -1204,11 +1204,11 @@ def frames(monkeypatch: pytest.MonkeyPatch) -> list[Frame]:
             sent.append(Frame(payload, by_hub=True))
         return done
 
-    async def sent_by_task(self: NextFrames, payload: bytes) -> None:
-        before = self.sent
-        await send(self, payload)
-        if self.sent > before:
+    async def sent_by_task(self: NextFrames, payload: bytes) -> bool:
+        done = await send(self, payload)
+        if done:
             sent.append(Frame(payload, by_hub=False))
+        return done
 
     monkeypatch.setattr(NextFrames, "send_now", sent_now)
     monkeypatch.setattr(NextFrames, "send", sent_by_task)
