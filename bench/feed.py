@@ -28,7 +28,6 @@ import os
 import platform
 import resource
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,10 @@ from typing import Any
 
 import asyncpg
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.proc import cpu_seconds, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "bench" / "node"
@@ -72,12 +75,6 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def process_tree(pid: int) -> list[int]:
     """pid and its descendants (uvicorn's workers are children of `serve`)."""
     children: dict[int, list[int]] = {}
@@ -105,12 +102,8 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-def cpu_seconds(pid: int) -> float:
-    total = 0.0
-    for p in process_tree(pid):
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+def tree_cpu_seconds(pid: int) -> float:
+    return sum(cpu_seconds(p) for p in process_tree(pid))
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -181,7 +174,6 @@ def seed(database_url: str, subscribers: int) -> tuple[str, list[str]]:
 
 
 async def _seed(database_url: str, subscribers: int) -> tuple[str, list[str]]:
-    sys.path.insert(0, str(ROOT))
     from tortoise import Tortoise
 
     from app.config import Settings, use_settings
@@ -288,7 +280,7 @@ class Clients:
         return receipts, [u for a in answers for u in a["unexpected"]]
 
     def cpu_seconds(self) -> float:
-        return sum(cpu_seconds(process.pid) for process in self.processes)
+        return sum(tree_cpu_seconds(process.pid) for process in self.processes)
 
     async def stop(self) -> None:
         for process in self.processes:
@@ -412,12 +404,12 @@ async def measure(
                 raise RuntimeError(f"only {live} of {len(tokens)} subscriptions are live")
 
             count = max(1, round(args.rate * args.duration))
-            cpu_before = cpu_seconds(server.process.pid)
+            cpu_before = tree_cpu_seconds(server.process.pid)
             client_cpu_before = clients.cpu_seconds()
             started = time.monotonic()
             responded = await open_tickets(http, server.url, author, count, args.rate)
             await clients.wait_for(1 + count, DRAIN_TIMEOUT)
-            cpu_spent = cpu_seconds(server.process.pid) - cpu_before
+            cpu_spent = tree_cpu_seconds(server.process.pid) - cpu_before
             client_cpu_spent = clients.cpu_seconds() - client_cpu_before
             receipts, unexpected = await clients.report()
     finally:

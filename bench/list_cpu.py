@@ -11,7 +11,6 @@ server's CPU milliseconds per request and the client-observed p50 latency.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,10 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.proc import cpu_seconds, free_port
+
 QUERIES = {
     "tickets(first: 50) with author/team/assignee + totalCount": """
         { tickets(first: 50, orderBy: {field: PRIORITY, direction: ASC}) {
@@ -29,17 +32,6 @@ QUERIES = {
                     author { displayName } team { name } assignee { displayName } } } }""",
     "me": "{ me { id email } }",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

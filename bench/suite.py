@@ -25,7 +25,6 @@ import platform
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import data
+from bench.proc import cpu_seconds, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "bench" / "node"
@@ -94,18 +94,6 @@ LANGUAGE sql STABLE AS $$
   SELECT * FROM tickets WHERE team_id = team AND status <> 'DRAFT'
     AND search_text LIKE '%' || needle || '%' ORDER BY created_at DESC, id DESC
 $$"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, from /proc (clock ticks)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy() -> float:
@@ -304,6 +292,29 @@ def best_of(runs: int, base: str, request: Request, **settings: Any) -> dict[str
     found = [asyncio.run(load(base, request, **settings)) for _ in range(runs)]
     best = max(found, key=lambda f: f["rps"])
     return {**best, "runs": [{"rps": f["rps"], "p99_ms": f["p99_ms"]} for f in found]}
+
+
+def measure(
+    args: argparse.Namespace,
+    server: Server,
+    request: Request,
+    size: int,
+    scenario: str,
+    *,
+    concurrency: int | None = None,
+) -> dict[str, Any]:
+    """One cell of the results: the scenario's requests on the running server."""
+    assert server.process is not None
+    figures = best_of(
+        args.runs,
+        server.base,
+        request,
+        pid=server.process.pid,
+        concurrency=args.concurrency if concurrency is None else concurrency,
+        warmup=args.warmup,
+        duration=args.duration,
+    )
+    return {"size": size, "scenario": scenario, "server": server.name, **figures}
 
 
 def graphql(
@@ -644,24 +655,13 @@ def main() -> None:
         fx: Fixture | None = None
         for server in servers:
             with running(server):
-                assert server.process is not None
                 if fx is None:
                     fx = Fixture(login(server.base, data.DASHBOARD_HANDLER), team_id, numbers)
                 found[server.name] = answers(server, fx)
                 for scenario, by_server in read_requests(fx).items():
                     print(f"[{label}] {scenario} on {server.name}", flush=True)
-                    request, pid = by_server[server.name], server.process.pid
-                    figures = best_of(
-                        args.runs,
-                        server.base,
-                        request,
-                        pid=pid,
-                        concurrency=args.concurrency,
-                        warmup=args.warmup,
-                        duration=args.duration,
-                    )
                     result["scenarios"].append(
-                        {"size": size, "scenario": scenario, "server": server.name, **figures}
+                        measure(args, server, by_server[server.name], size, scenario)
                     )
         result["checks"][label] = compare(found)
         if size == 100_000 and not args.no_profile and fx is not None:
@@ -675,7 +675,6 @@ def main() -> None:
     tokens: list[str] = []
     for server in (ours(url), floor(url)):
         with running(server):
-            assert server.process is not None
             if not tokens:
                 tokens = [
                     login(server.base, f"requester-{i + 1}@bench.example")
@@ -683,18 +682,8 @@ def main() -> None:
                 ]
             print(f"[submit] on {server.name}", flush=True)
             request = submit_requests(tokens, floor=server.name == "floor")
-            pid = server.process.pid
-            figures = best_of(
-                args.runs,
-                server.base,
-                request,
-                pid=pid,
-                concurrency=args.submit_clients,
-                warmup=args.warmup,
-                duration=args.duration,
-            )
             result["scenarios"].append(
-                {"size": 10_000, "scenario": "submit", "server": server.name, **figures}
+                measure(args, server, request, 10_000, "submit", concurrency=args.submit_clients)
             )
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.mkdir(exist_ok=True)
