@@ -119,6 +119,8 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._share_key
 
     def build_per_event_executor(self, payload: Any) -> StrawberryGraphQLCoreExecutionContext:
+        # Decided here, before graphql-core copies this executor for the event: the copy
+        # takes the key along instead of deciding it again.
         self._share_key = self.share_key
         executor = super().build_per_event_executor(payload)
         # graphql-core's copy shares this memo with the subscription, keyed by lists made
@@ -169,11 +171,16 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
                 shared = asyncio.get_running_loop().create_future()
                 shared.set_result(outcome)
             results[key] = shared
-        if shared.done() and not shared.cancelled() and shared.exception() is None:
+        if _succeeded(shared):
             # Most subscribers of an event come after the first has executed it: hand the
             # result over without a coroutine and a shield each.
             return _copy(shared.result())
         return _copy_when_done(shared)
+
+
+def _succeeded(future: asyncio.Future[Any]) -> bool:
+    """Done, neither cancelled nor failed: its result is there to take without waiting."""
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 def _copy(result: ExecutionResult) -> ExecutionResult:
@@ -205,7 +212,7 @@ async def shared_payload(executor: SharedEventExecutor, event: Any) -> bytes | N
         # A task of its own, as for shared results: the subscribers of the same event
         # wait for it, and cancelling the first must not cancel it for the others.
         made = payloads[key] = asyncio.ensure_future(_encoded(executor, event))
-    if made.done() and not made.cancelled() and made.exception() is None:
+    if _succeeded(made):
         return made.result()
     return await asyncio.shield(made)
 

@@ -25,7 +25,9 @@ async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
     if actor.is_admin:
         return set(user_ids)
     shown = user_ids & {actor.id}
-    if actor.is_handler and actor.team_ids and user_ids - shown:
+    if not actor.is_handler:
+        return shown
+    if actor.team_ids and user_ids - shown:
         # Teammates, so that work can be handed over.
         teammates = Membership.filter(
             team_id__in=list(actor.team_ids), user_id__in=list(user_ids - shown)
@@ -36,7 +38,7 @@ async def visible_user_ids(actor: Actor, user_ids: set[int]) -> set[int]:
     # thousands.
     for column in ("author_id", "assignee_id"):
         rest = list(user_ids - shown)
-        if not actor.is_handler or not rest:
+        if not rest:
             break
         theirs = visible_tickets(actor).filter(**{f"{column}__in": rest})
         shown |= set(await theirs.distinct().values_list(column, flat=True))
